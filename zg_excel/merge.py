@@ -1,0 +1,207 @@
+"""One merge run: inbox → read → returns → versions → scoring → tally → ``Result``.
+
+Nothing here writes a file: outputs render the ``Result`` and never recompute.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .config import Rules
+from .issues import ERROR, INFO, IssueLog
+from .intake.raw import FileFailure, RawBook
+from .intake.returns import read_return
+from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
+from .roster import Catalog, Roster
+from .scoring import score_event
+from .tally import CreditLine, UnitTally, months_elapsed, tally
+from .versions import mark_duplicates, resolve_versions
+from .workspace import Workspace
+
+Progress = Callable[[str, int, int, str], None]  # (stage, done, total, name)
+
+MERGED = "已合并"
+SUPERSEDED_FILE = "已被替代"
+REJECTED = "未合并"
+FAILED = "无法读取"
+SKIPPED = "已跳过"
+
+
+@dataclass
+class FileReport:
+    """What happened to one file of the inbox (every file gets one)."""
+
+    relpath: str
+    status: str
+    unit: str = ""
+    format: str = ""
+    events: int = 0
+    submissions: int = 0
+    message: str = ""
+    found_by: str = ""
+
+
+@dataclass
+class Result:
+    year: int
+    as_of: dt.date
+    rules: Rules
+    roster: Roster
+    catalog: Catalog
+    workdir: Path
+    inbox: Path
+    units: list[UnitTally]
+    credits: list[CreditLine]
+    returns: list[Return]
+    files: list[FileReport]
+    issues: IssueLog
+    generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+
+    @property
+    def events(self) -> list[EventRow]:
+        return [e for r in self.returns for e in r.events]
+
+    @property
+    def submissions(self) -> list[SubmissionRow]:
+        return [s for r in self.returns for s in r.submissions]
+
+    @property
+    def rows(self) -> dict[str, int]:
+        counts = Counter(e.outcome for e in self.events)
+        out = {"read": sum(counts.values())}
+        out.update({k: counts.get(k, 0) for k in OUTCOMES})
+        return out
+
+    @property
+    def submission_rows(self) -> dict[str, int]:
+        counts = Counter(s.outcome for s in self.submissions)
+        out = {"read": sum(counts.values())}
+        out.update({k: counts.get(k, 0) for k in SUB_OUTCOMES})
+        return out
+
+    @property
+    def months_elapsed(self) -> int:
+        return months_elapsed(self.as_of, self.year, self.rules)
+
+    @property
+    def final(self) -> bool:
+        return self.as_of >= dt.date(self.year, 12, 31)
+
+    def unit(self, name: str) -> UnitTally:
+        for t in self.units:
+            if t.unit == name:
+                return t
+        raise KeyError(name)
+
+
+def resolve_period(year: int | None, as_of: dt.date | None, today: dt.date | None = None) -> tuple[int, dt.date]:
+    """Year and as-of date: as-of defaults to today, capped at 12-31 of the year."""
+    today = today or dt.date.today()
+    if year is None:
+        year = as_of.year if as_of else today.year
+    if as_of is None:
+        as_of = today
+    as_of = min(as_of, dt.date(year, 12, 31))
+    return year, as_of
+
+
+def list_inbox(inbox: Path, exclude: list[Path]) -> list[Path]:
+    """Every file below the inbox (sorted), except inside output folders placed in it."""
+    ex = [p.resolve() for p in exclude]
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(inbox):
+        here = Path(dirpath).resolve()
+        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in ex)
+        found.extend(Path(dirpath) / f for f in sorted(filenames))
+    return sorted(found, key=lambda p: p.relative_to(inbox).as_posix())
+
+
+def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = None,
+          inbox: Path | None = None, progress: Progress | None = None,
+          loaded: tuple[Rules, Roster, Catalog] | None = None) -> Result:
+    """Read every return of the inbox and score it. Set-up errors raise ``ConfigError``."""
+    from .intake.worker import read_books
+
+    ws = Workspace(Path(workdir))
+    rules, roster, catalog = loaded or ws.load()
+    year, as_of = resolve_period(year, as_of)
+    inbox = Path(inbox) if inbox else ws.inbox
+    paths = list_inbox(inbox, [ws.output]) if inbox.exists() else []
+    rel = {str(p): p.relative_to(inbox).as_posix() for p in paths}
+    total = len(paths)
+    results: dict[str, RawBook | FileFailure] = {}
+    done = 0
+
+    def on_done(path: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress("read", done, total, rel.get(path, path))
+
+    for path, got in read_books([str(p) for p in paths], rules.limits, on_done=on_done):
+        results[path] = got
+    items = []
+    for p in paths:  # reading order: files by name
+        got = results.get(str(p)) or FileFailure(str(p), "crashed", "读取过程异常中断，未能读取")
+        mtime = dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
+        items.append((rel[str(p)], got, mtime))
+    result = score_books(items, year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
+                         workdir=ws.root, inbox=inbox)
+    if not inbox.exists():
+        result.issues.error("no_inbox", f"收件文件夹不存在：{inbox}")
+    if progress:
+        progress("done", total, total, "")
+    return result
+
+
+def score_books(items: list[tuple[str, RawBook | FileFailure, dt.datetime | None]], *, year: int,
+                as_of: dt.date, rules: Rules, roster: Roster, catalog: Catalog,
+                workdir: Path = Path("."), inbox: Path = Path(".")) -> Result:
+    """Turn read workbooks (relative path, book or failure, file time) into a scored ``Result``."""
+    issues = IssueLog()
+    files: list[FileReport] = []
+    returns: list[Return] = []
+    for relpath, got, mtime in sorted(items, key=lambda t: t[0]):
+        if isinstance(got, FileFailure):
+            status = SKIPPED if got.skipped else FAILED
+            sev = INFO if got.skipped else ERROR
+            issues.add(sev, got.code, got.message, file=relpath,
+                       action="已跳过（不是报送文件）" if got.skipped else "整个文件未合并")
+            files.append(FileReport(relpath, status, message=got.message))
+            continue
+        ret, found = read_return(got, relpath, year=year, rules=rules, roster=roster, catalog=catalog,
+                                 file_time=mtime)
+        issues.extend(found)
+        if ret is None:
+            why = next((i.message for i in found if i.severity == ERROR), "未能识别为报送文件")
+            files.append(FileReport(relpath, REJECTED, format=got.format, message=why))
+            continue
+        returns.append(ret)
+        files.append(FileReport(relpath, MERGED, unit=ret.unit or "", format=got.format,
+                                events=len(ret.events), submissions=len(ret.submissions), found_by=ret.found_by))
+
+    issues.extend(resolve_versions(returns, rules))
+    issues.extend(mark_duplicates(returns, rules))
+    for r in returns:
+        for ev in r.events:
+            issues.extend(score_event(ev, rules, year=year, as_of=as_of))
+    units, credits = tally(returns, roster, rules, year=year, as_of=as_of)
+
+    by_path = {r.relpath: r for r in returns}
+    for f in files:
+        r = by_path.get(f.relpath)
+        if r is not None and r.superseded_by:
+            f.status = SUPERSEDED_FILE
+            f.message = f"已被“{r.superseded_by}”替代"
+    for t in units:
+        if not t.returned:
+            issues.warning("not_returned", f"{t.unit}未报送（收件文件夹中没有该单位的文件）", unit=t.unit,
+                           action="按零分、零报送统计")
+    return Result(year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
+                  workdir=workdir, inbox=inbox, units=units, credits=credits, returns=returns,
+                  files=files, issues=issues)

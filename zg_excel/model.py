@@ -1,0 +1,119 @@
+"""The rows a return yields, each carrying its source cell.
+
+Vocabulary (one English name per domain term): 录用 = adoption / event,
+报送 = submission, 对口处室 = liaison section, 综合 = digest, 批示 = endorsement,
+采用 = adoption (form), 单位 = unit, 名册 = roster, 媒体目录 = catalog.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+# Outcomes of an event row; every row read ends in exactly one (result.json "rows").
+SCORED = "scored"
+NOT_ORG_WORK = "not_org_work"
+DUPLICATE = "duplicate"
+OUT_OF_PERIOD = "out_of_period"
+UNKNOWN_OUTLET = "unknown_outlet"
+INVALID = "invalid"
+SUPERSEDED = "superseded"
+OUTCOMES = (SCORED, NOT_ORG_WORK, DUPLICATE, OUT_OF_PERIOD, UNKNOWN_OUTLET, INVALID, SUPERSEDED)
+OUTCOME_ZH = {
+    SCORED: "计分",
+    NOT_ORG_WORK: "非组织工作（不计分）",
+    DUPLICATE: "重复（不重复计分）",
+    OUT_OF_PERIOD: "不在统计期内",
+    UNKNOWN_OUTLET: "媒体不在目录中",
+    INVALID: "填写有误（不计分）",
+    SUPERSEDED: "已被更新文件替代",
+}
+
+# Outcomes of a submission row (result.json "submission_rows").
+COUNTED = "counted"
+NOT_COUNTED = "not_counted"  # destination does not count for the unit's category
+SUB_OUTCOMES = (COUNTED, NOT_COUNTED, DUPLICATE, OUT_OF_PERIOD, INVALID, SUPERSEDED)
+
+
+@dataclass(frozen=True)
+class Source:
+    file: str  # path relative to the inbox
+    sheet: str
+    row: int  # 1-based spreadsheet row
+
+    def __str__(self) -> str:
+        return f"{self.file} / {self.sheet} / 第{self.row}行"
+
+
+@dataclass
+class EventRow:
+    """One 录用登记 row: an adoption, a digest or an endorsement."""
+
+    source: Source
+    unit: str
+    title: str | None = None
+    form: str | None = None
+    outlet_text: str | None = None  # as typed
+    outlet: str | None = None  # catalog name, when found
+    outlet_level: str | None = None  # catalog level, when found
+    declared_level: str | None = None  # 媒体级别 as typed and recognised
+    date: dt.date | None = None
+    chars: int | None = None
+    minutes: Fraction | None = None
+    section: str | None = None  # liaison section (a roster unit), when valid
+    org_work: bool = True
+    serious: bool = False
+    note: str | None = None
+    invalid: bool = False  # a problem kept it out of the scores (issue logged)
+    outcome: str = ""
+    points: Fraction = Fraction(0)
+    credit: Fraction = Fraction(0)  # what the liaison section receives from this row
+    multiplier: Fraction = Fraction(1)
+    level: str | None = None  # the level used for scoring
+    explanation: str = ""
+    duplicate_of: Source | None = None
+
+
+@dataclass
+class SubmissionRow:
+    """One 报送登记 row: a manuscript submitted upward."""
+
+    source: Source
+    unit: str
+    title: str | None = None
+    date: dt.date | None = None
+    destination: str | None = None
+    section: str | None = None
+    note: str | None = None
+    invalid: bool = False
+    outcome: str = ""
+    counted_for: list[str] = field(default_factory=list)  # units it counts for
+
+
+@dataclass
+class Return:
+    """One readable file identified as a unit's return."""
+
+    path: str  # absolute
+    relpath: str  # relative to the inbox (the name shown everywhere)
+    unit: str | None
+    format: str = ""
+    saved_time: dt.datetime | None = None
+    file_time: dt.datetime | None = None
+    fingerprint: dict[str, str] = field(default_factory=dict)
+    events: list[EventRow] = field(default_factory=list)
+    submissions: list[SubmissionRow] = field(default_factory=list)
+    superseded_by: str | None = None
+    found_by: str = ""  # fingerprint | 填报单位 | 文件名
+
+    @property
+    def months(self) -> set[tuple[int, int]]:
+        """The (year, month) pairs of the return's dates (RULES §6)."""
+        out = {(e.date.year, e.date.month) for e in self.events if e.date}
+        out |= {(s.date.year, s.date.month) for s in self.submissions if s.date}
+        return out
+
+    @property
+    def time(self) -> dt.datetime | None:
+        return self.saved_time or self.file_time

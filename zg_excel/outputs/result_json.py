@@ -1,0 +1,52 @@
+"""``result.json``: the machine-readable result of a merge (WORKBOOKS.md contract)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..config import round_half_up
+from ..workspace import atomic_write_bytes
+
+
+def result_dict(result) -> dict:
+    """The contract's keys (and a few more), from the ``Result`` only."""
+    places = result.rules.places
+    units = []
+    for t in result.units:
+        units.append({
+            "unit": t.unit,
+            "category": t.category,
+            "returned": t.returned,
+            "points": round_half_up(t.points, places),
+            "credit": round_half_up(t.credit, places),
+            "total": round_half_up(t.total, places),
+            "submissions_by_month": {str(m): n for m, n in t.submissions_by_month.items()},
+            "submissions_year": t.submissions_year,
+            "provincial_org_adoptions": t.provincial_org_adoptions,
+            "short_months": list(t.short_months),
+            "targets": dict(t.targets),
+            "annual_target": round_half_up(t.annual_target, places),
+            "prorated_target": round_half_up(t.prorated_target, places),
+            "rank": t.rank,
+            "adoptions_by_level": dict(t.adoptions_by_level),
+            "files": list(t.files),
+        })
+    return {
+        "year": result.year,
+        "as_of": result.as_of.isoformat(),
+        "final": result.final,
+        "units": units,
+        "rows": result.rows,
+        "submission_rows": result.submission_rows,
+        "files": [{"file": f.relpath, "status": f.status, "unit": f.unit, "format": f.format,
+                   "events": f.events, "submissions": f.submissions, "message": f.message}
+                  for f in result.files],
+        "issues": [i.to_json() for i in result.issues.sorted()],
+    }
+
+
+def write_result_json(result, path: Path) -> Path:
+    text = json.dumps(result_dict(result), ensure_ascii=False, indent=2)
+    atomic_write_bytes(Path(path), (text + "\n").encode("utf-8"))
+    return Path(path)

@@ -1,0 +1,135 @@
+"""One event → its outcome, points and a sentence a person can check by hand.
+
+Everything comes from the rules data (RULES.md §3); arithmetic is exact
+(``Fraction``); the explanation spells out the rule that fired, e.g.
+``市级采用 5分 ×3(超1000字) = 15``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from fractions import Fraction
+
+from .config import Rules, round_half_up
+from .issues import WARNING, Issue
+from .model import (DUPLICATE, INVALID, NOT_ORG_WORK, OUT_OF_PERIOD, SCORED, SUPERSEDED,
+                    UNKNOWN_OUTLET, EventRow)
+
+ENDORSEMENT = "批示"
+
+
+def fmt(value: Fraction, places: int = 2) -> str:
+    """A points value for text: exact when it has a short decimal form, else rounded."""
+    for p in range(0, places + 1):
+        scaled = value * 10**p
+        if scaled.denominator == 1:
+            text = round_half_up(value, p)
+            return text
+    return round_half_up(value, places)
+
+
+def _multiplier(ev: EventRow, rules: Rules) -> tuple[Fraction, str]:
+    if ev.form not in rules.multiplier_forms:
+        return Fraction(1), ""
+    if ev.chars is not None and ev.chars > rules.text_chars_over:
+        return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{rules.text_chars_over}字)"
+    if ev.minutes is not None and ev.minutes > rules.video_minutes_over:
+        return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{fmt(rules.video_minutes_over)}分钟)"
+    return Fraction(1), ""
+
+
+def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> list[Issue]:
+    """Give a row that is neither superseded, invalid nor duplicate its outcome and points.
+
+    Order of outcomes (each row ends in exactly one): superseded → invalid →
+    duplicate (decided before) → unknown outlet → out of period → not
+    organisation work → scored (possibly 0 or negative).
+    """
+    issues: list[Issue] = []
+    src = ev.source
+
+    def warn(code: str, message: str, column: str = "", value: str = "", action: str = "") -> None:
+        issues.append(Issue(WARNING, code, message, file=src.file, sheet=src.sheet, row=src.row,
+                            column=column, value=value, action=action, unit=ev.unit))
+
+    ev.points = Fraction(0)
+    if ev.outcome in (SUPERSEDED, DUPLICATE):
+        return issues
+    if ev.invalid:
+        ev.outcome = INVALID
+        ev.explanation = "填写有误，未计分（见问题清单）"
+        return issues
+
+    # The level that scores: the leader's for an endorsement, else the catalog's.
+    if ev.form == ENDORSEMENT:
+        level = ev.declared_level
+        level_note = ""
+    elif ev.outlet is not None:
+        level = ev.outlet_level
+        level_note = ""
+        if ev.declared_level and ev.declared_level != ev.outlet_level:
+            warn("level_mismatch", f"填报的媒体级别“{ev.declared_level}”与媒体目录不一致，按目录“{ev.outlet_level}”计分",
+                 column="媒体级别", value=ev.declared_level, action="按媒体目录级别计分")
+    elif rules.unknown_media == "declared_level" and ev.declared_level:
+        level = ev.declared_level
+        level_note = f"媒体“{ev.outlet_text}”不在目录中，按填报级别计："
+        warn("unknown_outlet_declared", f"媒体“{ev.outlet_text}”不在媒体目录中，按填报的“{level}”计分",
+             column="媒体名称", value=ev.outlet_text or "", action="按填报级别计分")
+    else:
+        ev.outcome = UNKNOWN_OUTLET
+        ev.explanation = f"媒体“{ev.outlet_text}”不在媒体目录中，未计分"
+        return issues
+    ev.level = level
+
+    if ev.date is None or ev.date.year != year or ev.date > as_of:
+        ev.outcome = OUT_OF_PERIOD
+        when = f"{year}年度" if ev.date is None or ev.date.year != year else f"截止日期{as_of.isoformat()}前"
+        ev.explanation = f"录用日期{ev.date.isoformat() if ev.date else ''}不在{when}统计期内，本次不计分"
+        return issues
+
+    if not ev.org_work:
+        ev.outcome = NOT_ORG_WORK
+        ev.points = rules.not_org_work_points
+        ev.explanation = f"非组织工作范畴或角度的稿件，计{fmt(ev.points)}分"
+        return issues
+
+    assert level is not None and ev.form is not None
+    base = rules.points[ev.form][level]
+    ev.outcome = SCORED
+    if ev.form == ENDORSEMENT:
+        ev.multiplier, mult_text = Fraction(1), ""
+        if base == 0:
+            warn("district_endorsement", f"{level}批示按考核办法不加分（只对国家、省、市领导批示加分）",
+                 column="媒体级别", value=level, action="计0分")
+    else:
+        ev.multiplier, mult_text = _multiplier(ev, rules)
+        if (ev.form == "采用" and level == rules.levels[0] and rules.district_adopters
+                and ev.outlet not in rules.district_adopters):
+            adopters = "、".join(rules.district_adopters)
+            ev.points = Fraction(0)
+            ev.explanation = f"{level}媒体“{ev.outlet}”的采用不计分（{level}只计{adopters}）= 0"
+            warn("district_outlet", f"{level}媒体“{ev.outlet}”的采用按考核办法不计分（只计{adopters}）",
+                 column="媒体名称", value=ev.outlet_text or "", action="计0分")
+            return issues
+    points = base * ev.multiplier
+    text = f"{level_note}{level}{ev.form} {fmt(base)}分{mult_text} = {fmt(points)}"
+    if ev.serious:
+        if rules.serious_problem == "negate":
+            points = -points
+            text += f"，严重失实或政治性问题倒扣 → {fmt(points)}"
+        else:
+            points = Fraction(0)
+            text += "，严重失实或政治性问题不计分 → 0"
+    ev.points = points
+    ev.explanation = text
+    return issues
+
+
+def credit_of(ev: EventRow, rules: Rules) -> Fraction:
+    """What the liaison section named on a scored row receives (RULES §4)."""
+    if ev.outcome != SCORED or not ev.section or ev.points == 0:
+        return Fraction(0)
+    credit = ev.points * rules.credit_fraction
+    if credit < 0 and not rules.negative_credit:
+        return Fraction(0)
+    return credit

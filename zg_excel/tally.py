@@ -1,0 +1,155 @@
+"""Per unit: points, liaison credit, monthly submissions, targets and ranks (RULES §1, §4, §7, §8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .config import Rules
+from .model import COUNTED, DUPLICATE, INVALID, NOT_COUNTED, OUT_OF_PERIOD, SCORED, SUPERSEDED, EventRow, Return
+from .roster import Roster
+from .scoring import credit_of
+from .values import normalize_key
+
+
+@dataclass
+class CreditLine:
+    """One row of the 对口处室积分 sheet: a section's share of a unit's scored row."""
+
+    section: str
+    event: EventRow
+    credit: Fraction
+
+
+@dataclass
+class UnitTally:
+    unit: str
+    category: str
+    order: int
+    returned: bool = False
+    files: list[str] = field(default_factory=list)
+    points: Fraction = Fraction(0)
+    credit: Fraction = Fraction(0)
+    adoptions_by_level: dict[str, int] = field(default_factory=dict)  # scored rows with points > 0
+    events_scored: int = 0
+    submissions_by_month: dict[int, int] = field(default_factory=dict)
+    submissions_year: int = 0
+    provincial_org_adoptions: int = 0
+    short_months: list[int] = field(default_factory=list)
+    targets: dict[str, bool] = field(default_factory=dict)
+    annual_target: Fraction = Fraction(0)
+    prorated_target: Fraction = Fraction(0)
+    rank: int = 0
+    rank_in_category_of: int = 0
+
+    @property
+    def total(self) -> Fraction:
+        return self.points + self.credit
+
+    @property
+    def behind_prorated(self) -> bool:
+        return self.total < self.prorated_target
+
+
+def months_elapsed(as_of: dt.date, year: int, rules: Rules) -> int:
+    if as_of.year > year:
+        return 12
+    return as_of.month if rules.as_of_month_elapsed else as_of.month - 1
+
+
+def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
+          as_of: dt.date) -> tuple[list[UnitTally], list[CreditLine]]:
+    """Aggregate the scored rows of the kept files per roster unit."""
+    units = {u.name: UnitTally(unit=u.name, category=u.category, order=u.order) for u in roster}
+    credits: list[CreditLine] = []
+    for r in sorted(returns, key=lambda r: r.relpath):
+        t = units.get(r.unit or "")
+        if t is None:
+            continue
+        t.returned = True
+        t.files.append(r.relpath)
+        if r.superseded_by:
+            continue
+        for ev in r.events:
+            if ev.outcome != SCORED:
+                continue
+            t.points += ev.points
+            t.events_scored += 1
+            if ev.points > 0 and ev.level:
+                t.adoptions_by_level[ev.level] = t.adoptions_by_level.get(ev.level, 0) + 1
+            cat = rules.categories[t.category]
+            if (cat.provincial_outlets and ev.points > 0 and ev.form in cat.provincial_forms
+                    and ev.outlet and normalize_key(ev.outlet) in {normalize_key(o) for o in cat.provincial_outlets}):
+                t.provincial_org_adoptions += 1
+            credit = credit_of(ev, rules)
+            ev.credit = credit
+            if credit and ev.section in units:
+                units[ev.section].credit += credit
+                credits.append(CreditLine(section=ev.section, event=ev, credit=credit))
+
+    _count_submissions(returns, units, rules, year=year, as_of=as_of)
+
+    elapsed = months_elapsed(as_of, year, rules)
+    final = as_of >= dt.date(year, 12, 31)
+    for t in units.values():
+        cat = rules.categories[t.category]
+        t.annual_target = cat.annual_points
+        t.prorated_target = cat.annual_points if final or not rules.prorate_before_year_end \
+            else cat.annual_points * elapsed / 12
+        t.submissions_by_month = {m: t.submissions_by_month.get(m, 0) for m in range(1, elapsed + 1)}
+        t.submissions_year = sum(t.submissions_by_month.values())
+        if cat.monthly_submissions:
+            t.short_months = [m for m, n in t.submissions_by_month.items() if n < cat.monthly_submissions]
+        targets = {"points": t.total >= cat.annual_points}
+        if cat.monthly_submissions:
+            targets["monthly"] = not t.short_months and elapsed == 12
+        if cat.yearly_submissions:
+            targets["yearly"] = t.submissions_year >= cat.yearly_submissions
+        if cat.provincial_adoptions:
+            targets["provincial"] = t.provincial_org_adoptions >= cat.provincial_adoptions
+        t.targets = targets
+
+    ordered = sorted(units.values(), key=lambda t: t.order)
+    by_cat: dict[str, list[UnitTally]] = defaultdict(list)
+    for t in ordered:
+        by_cat[t.category].append(t)
+    for group in by_cat.values():
+        ranked = sorted(group, key=lambda t: (-t.total, t.order))
+        for t in ranked:  # competition ranking: equal totals share a rank
+            t.rank = 1 + sum(1 for o in group if o.total > t.total)
+            t.rank_in_category_of = len(group)
+    return ordered, credits
+
+
+def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.date) -> None:
+    """Submission outcomes and per-month counts, deduplicated per counting unit (RULES §7)."""
+    seen: set[tuple] = set()
+    for r in sorted(returns, key=lambda r: r.relpath):
+        if r.unit not in units:
+            continue
+        for sub in r.submissions:
+            if sub.outcome in (SUPERSEDED, DUPLICATE):
+                continue
+            if sub.invalid:
+                sub.outcome = INVALID
+                continue
+            if sub.date is None or sub.date.year != year or sub.date > as_of:
+                sub.outcome = OUT_OF_PERIOD
+                continue
+            counters = [r.unit]
+            if sub.section and rules.submissions_count_for_section and sub.section in units:
+                counters.append(sub.section)
+            for name in counters:
+                cat = rules.categories[units[name].category]
+                if sub.destination not in cat.counts_destinations:
+                    continue
+                key = (name, normalize_key(sub.title or ""), sub.date, sub.destination)
+                if key in seen:
+                    continue
+                seen.add(key)
+                t = units[name]
+                t.submissions_by_month[sub.date.month] = t.submissions_by_month.get(sub.date.month, 0) + 1
+                sub.counted_for.append(name)
+            sub.outcome = COUNTED if r.unit in sub.counted_for else NOT_COUNTED
