@@ -104,7 +104,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
             t.short_months = [m for m, n in t.submissions_by_month.items() if n < cat.monthly_submissions]
         targets = {"points": t.total >= cat.annual_points}
         if cat.monthly_submissions:
-            targets["monthly"] = not t.short_months and elapsed == 12
+            targets["monthly"] = not t.short_months
         if cat.yearly_submissions:
             targets["yearly"] = t.submissions_year >= cat.yearly_submissions
         if cat.provincial_adoptions:

@@ -73,6 +73,13 @@ def default_text(name: str) -> str:
     return resources.files("zg_excel").joinpath(f"defaults/{name}").read_text(encoding="utf-8")
 
 
+def _public_mode() -> int:
+    """The mode an ordinary new file gets (mkstemp's 0600 would hide outputs from colleagues)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, then rename over the target."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -80,6 +87,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _public_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -92,6 +100,7 @@ def atomic_target(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _public_mode())
     return tmp
 
 
@@ -106,20 +115,23 @@ def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[di
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体",
                               "align": "center", "valign": "vcenter"})
         cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter", "text_wrap": True})
-        note = wb.add_format({"font_name": "宋体", "font_color": "#7F7F7F", "italic": True})
+        note = wb.add_format({"font_name": "宋体", "text_wrap": True, "valign": "top"})
         for c, name in enumerate(columns):
             ws.write_string(0, c, name, head)
             ws.set_column(c, c, widths.get(name, 14))
         for r, rec in enumerate(rows, start=1):
             for c, name in enumerate(columns):
                 ws.write_string(r, c, rec.get(name, "") or "", cell)
-        ws.write_string(len(rows) + 2, 0, help_text, note)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
+        # The help goes on its own sheet: every row of the first sheet is data.
+        help_ws = wb.add_worksheet("填写说明")
+        help_ws.set_column(0, 0, 100)
+        help_ws.write_string(0, 0, help_text, note)
         wb.close()
         os.replace(tmp, path)
     finally:

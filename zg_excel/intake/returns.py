@@ -43,6 +43,7 @@ class _Ctx:
         self.year = year
         self.issues: list[Issue] = []
         self.unit = ""
+        self.reported: set[str] = set()  # columns of the current row already reported (no second issue)
 
     def issue(self, severity: str, code: str, message: str, **where) -> None:
         where.setdefault("file", self.relpath)
@@ -297,8 +298,10 @@ def _rows(ctx: _Ctx, loc: _Located, parse):
             ctx.issue(INFO, "repeated_header", "重复的表头行，已跳过", sheet=sheet.name, row=excel_row)
             continue
         bad_formula = False
+        ctx.reported = set()
         for (fr, fc), f in formulas.items():
             if fr == excel_row:
+                ctx.reported.add(headers[fc - 1])
                 ctx.issue(ERROR, "formula_no_value", f"单元格是公式（{f}）但没有保存计算结果，无法读取",
                           sheet=sheet.name, row=excel_row, column=headers[fc - 1], value=f"={f}" if not
                           f.startswith("=") else f, action=SKIP_ROW,
@@ -319,6 +322,8 @@ def _problem(ctx: _Ctx, src: Source, col: str, value, message: str, fix: str, se
 
 def _required(ctx, src, cells, col: Column, loc: _Located) -> bool:
     if clean_text(cells.get(col.name)) is None:
+        if col.name in ctx.reported:
+            return False
         _problem(ctx, src, loc.headers.get(col.name, col.name), None, f"必填项“{col.name}”为空",
                  f"请填写“{col.name}”", code="missing_value")
         return False

@@ -1,0 +1,26 @@
+"""Write every output of a merge into the output folder, each atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from .bulletin import render_text, write_bulletin
+from .result_json import write_result_json
+from .summary import summary_filename, write_summary
+
+RESULT_JSON = "result.json"
+BULLETIN_TXT = "通报.txt"
+BULLETIN_DOCX = "通报.docx"
+
+
+def write_outputs(result, outdir: Path, *, bulletin_template: str, issued: dt.date | None = None,
+                  docx: bool = True) -> list[Path]:
+    """Summary workbook, 通报.txt/.docx and result.json, all rendered from ``result``."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = [write_summary(result, outdir / summary_filename(result))]
+    text = render_text(result, bulletin_template, issued=issued)
+    written += write_bulletin(result, text, outdir / BULLETIN_TXT, outdir / BULLETIN_DOCX if docx else None)
+    written.append(write_result_json(result, outdir / RESULT_JSON))
+    return written
