@@ -8,6 +8,7 @@ reads it), and the dropdown / input message the template shows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .values import normalize_header
 
@@ -18,6 +19,11 @@ CATALOG_SHEET = "媒体目录"
 META_SHEET = "_zg"  # hidden sheet holding the machine-readable fingerprint
 
 UNIT_LABEL = "填报单位"
+
+
+@lru_cache(maxsize=None)
+def _header_keys(name: str, aliases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(normalize_header(n) for n in (name, *aliases))
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,8 @@ class Column:
     prompt: str = ""  # the template's input message
     required_for: tuple[str, ...] = ()  # forms (录用形式) for which it is required
 
-    def header_keys(self) -> set[str]:
-        return {normalize_header(n) for n in (self.name, *self.aliases)}
+    def header_keys(self) -> frozenset[str]:
+        return _header_keys(self.name, self.aliases)
 
 
 @dataclass(frozen=True)
@@ -44,11 +50,11 @@ class SheetSchema:
     title: str = ""  # sheet title above the header, ``{year}`` filled in
     aliases: tuple[str, ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
+
     def column(self, name: str) -> Column:
-        for c in self.columns:
-            if c.name == name:
-                return c
-        raise KeyError(name)
+        return self._by_name[name]  # type: ignore[attr-defined]
 
     @property
     def required(self) -> list[Column]:

@@ -20,6 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from functools import lru_cache
 
 __all__ = [
     "Bad",
@@ -105,6 +106,14 @@ def _date_from_match(match: re.Match, year: int) -> dt.date | None:
         return None
 
 
+def _bad_date(value: object) -> Bad:
+    return Bad(f"日期无法识别：{_show(value)}")
+
+
+def _bad_year(value: object) -> Bad:
+    return Bad(f"日期年份应在{_MIN_YEAR}—{_MAX_YEAR}年之间：{_show(value)}")
+
+
 def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
     """Read a date cell or typed date.
 
@@ -117,30 +126,29 @@ def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
     """
     if _is_blank(value):
         return None
-    unreadable = Bad(f"日期无法识别：{_show(value)}")
-    out_of_range = Bad(f"日期年份应在{_MIN_YEAR}—{_MAX_YEAR}年之间：{_show(value)}")
+    original = value
 
     if isinstance(value, bool) or isinstance(value, dt.time):
-        return unreadable
+        return _bad_date(original)
     if isinstance(value, dt.datetime):
         value = value.date()
     if isinstance(value, dt.date):
-        return value if _MIN_YEAR <= value.year <= _MAX_YEAR else out_of_range
+        return value if _MIN_YEAR <= value.year <= _MAX_YEAR else _bad_year(original)
 
     if isinstance(value, (int, float)):
         if isinstance(value, float) and not _float_ok(value):
-            return unreadable
+            return _bad_date(original)
         if value == int(value) and 10_000_000 <= value <= 99_999_999:
             value = str(int(value))  # 20260305 typed into a number cell
         else:
             try:
                 day = _EXCEL_EPOCH + dt.timedelta(days=math.floor(value))
             except OverflowError:
-                return unreadable
-            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else unreadable
+                return _bad_date(original)
+            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else _bad_date(original)
 
     if not isinstance(value, str):
-        return unreadable
+        return _bad_date(original)
 
     text = _text(value)
     for form in _DATE_FORMS:
@@ -148,14 +156,14 @@ def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
         if match:
             day = _date_from_match(match, int(match["y"]))
             if day is None:
-                return unreadable
-            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else out_of_range
+                return _bad_date(original)
+            return day if _MIN_YEAR <= day.year <= _MAX_YEAR else _bad_year(original)
     if year_hint is not None:
         for form in _MONTH_DAY_FORMS:
             match = form.fullmatch(text)
             if match:
-                return _date_from_match(match, year_hint) or unreadable
-    return unreadable
+                return _date_from_match(match, year_hint) or _bad_date(original)
+    return _bad_date(original)
 
 
 # ------------------------------------------------------------------ count
@@ -179,6 +187,8 @@ def parse_count(value) -> int | None | Bad:
     """
     if _is_blank(value):
         return None
+    if type(value) is int and value >= 0:
+        return value  # the common case, a number cell
     shown = _show(value)
     if isinstance(value, bool):
         return Bad(f"字数无法识别：{shown}")
@@ -320,6 +330,8 @@ def clean_text(value) -> str | None:
     """
     if value is None:
         return None
+    if type(value) is str and value.isprintable() and "  " not in value and value == value.strip():
+        return value or None  # the common case: already one clean line
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, float):
@@ -347,6 +359,7 @@ def clean_text(value) -> str | None:
 _KEY_DROP_RE = re.compile(rf"[\s{_INVISIBLE}《》〈〉“”‘’「」『』\"']+")
 
 
+@lru_cache(maxsize=262144)
 def normalize_key(text: str) -> str:
     """Key for duplicate detection (RULES §6).
 
@@ -367,6 +380,11 @@ def normalize_key(text: str) -> str:
     return key
 
 
+@lru_cache(maxsize=65536)
+def _normalize_header_text(shown: str) -> str:
+    return normalize_key(shown).replace("*", "").rstrip(":")
+
+
 def normalize_header(text) -> str:
     """Header-cell text for column matching.
 
@@ -374,8 +392,10 @@ def normalize_header(text) -> str:
     required-field markers, no trailing colons, so ``视频时长（分钟）``,
     ``视频时长(分钟)`` and ``视频时长\\n（分钟）*`` are equal.
     """
+    if text is None:
+        return ""
     shown = clean_text(text)
     if shown is None:
         return ""
     # NFKC inside normalize_key already turns （）＊： into ()*:.
-    return normalize_key(shown).replace("*", "").rstrip(":")
+    return _normalize_header_text(shown)

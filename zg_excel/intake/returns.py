@@ -15,7 +15,7 @@ from ..config import Rules
 from ..issues import ERROR, INFO, WARNING, Issue
 from ..model import EventRow, Return, Source, SubmissionRow
 from ..roster import Catalog, Roster
-from ..schema import DATA_SHEETS, EVENTS, META_SHEET, SUBMISSIONS, UNIT_LABEL, Column, SheetSchema
+from ..schema import DATA_SHEETS, EVENTS, HEADER_ROW, META_SHEET, SUBMISSIONS, UNIT_LABEL, Column, SheetSchema
 from ..values import Bad, clean_text, normalize_header, parse_count, parse_date, parse_minutes, parse_yes_no
 from .raw import RawBook, RawSheet
 
@@ -113,14 +113,21 @@ def _locate(book: RawBook, schema: SheetSchema, taken: set[str]) -> _Located | N
         candidates = [s for s in book.sheets if s.name not in taken and s.name != META_SHEET]
     best: tuple[int, _Located] | None = None
     required = {c.name for c in schema.required}
+    complete = len(schema.columns) + 2 * len(required)
     for sheet in candidates:
-        for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))):
+        # The template's header row first: a return that kept its layout is found at once.
+        rows = [HEADER_ROW - 1] + [r for r in range(min(HEADER_SCAN_ROWS, len(sheet.rows))) if r != HEADER_ROW - 1]
+        for r in rows:
+            if r >= len(sheet.rows):
+                continue
             found, texts, _ = _match_header(_header_cells(sheet, r), schema)
             score = len(found) + 2 * len(required & set(found))
             if not by_name and not required <= set(found):
                 continue
             if found and (best is None or score > best[0]):
                 best = (score, _Located(schema, sheet, r, found, texts))
+                if score == complete:
+                    return best[1]
     return best[1] if best else None
 
 
@@ -287,14 +294,19 @@ def _rows(ctx: _Ctx, loc: _Located, parse):
     wanted = set(loc.columns.values())
     headers = {v: k for k, v in loc.columns.items()}
     header_keys = {normalize_header(c.name) for c in loc.schema.columns}
+    header_texts = {n for c in loc.schema.columns for n in (c.name, *c.aliases)}
+    positions = list(loc.columns.items())
     formulas = {(r, c): f for (r, c), f in sheet.formulas_without_value.items() if c - 1 in wanted}
     for r in range(loc.header_row + 1, len(sheet.rows)):
         row = sheet.rows[r]
         if not any(v is not None and (not isinstance(v, str) or v.strip()) for v in row):
             continue
         excel_row = r + 1
-        cells = {name: _cell(row, i) for name, i in loc.columns.items()}
-        if sum(1 for v in cells.values() if normalize_header(v) in header_keys) >= max(2, len(cells) // 2):
+        width = len(row)
+        cells = {name: (row[i] if i < width else None) for name, i in positions}
+        if (isinstance(cells.get("稿件标题"), str) and cells["稿件标题"].strip() in header_texts
+                and sum(1 for v in cells.values() if isinstance(v, str) and normalize_header(v) in header_keys)
+                >= max(2, len(cells) // 2)):
             ctx.issue(INFO, "repeated_header", "重复的表头行，已跳过", sheet=sheet.name, row=excel_row)
             continue
         bad_formula = False
