@@ -13,7 +13,10 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .cli_zh import install as _install_chinese
+from .cli_zh import localize as _localize
 
+_install_chinese()
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -188,6 +191,17 @@ def _render_merge_summary(result, written, quiet: bool) -> None:
             click.echo(f"  {i.where()}：{i.message}", err=True)
         if errors > len(shown):
             click.echo(f"  ……另有{errors - len(shown)}个", err=True)
+
+
+def _register() -> None:
+    """Commands kept in their own modules (each parses options and calls its library)."""
+    from .commands.mail import mail
+
+    cli.add_command(mail)
+    _localize(cli)
+
+
+_register()
 
 
 def main(argv: list[str] | None = None) -> None:
