@@ -196,8 +196,10 @@ def _render_merge_summary(result, written, quiet: bool) -> None:
 def _register() -> None:
     """Commands kept in their own modules (each parses options and calls its library)."""
     from .commands.mail import mail
+    from .commands.remind import remind
 
     cli.add_command(mail)
+    cli.add_command(remind)
     _localize(cli)
 
 

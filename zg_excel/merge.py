@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .claims import find_claims
 from .config import Rules
 from .issues import ERROR, INFO, IssueLog
 from .intake.raw import FileFailure, RawBook
 from .intake.returns import read_return
+from .previous import Previous, previous_standings
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
 from .roster import Catalog, Roster
 from .scoring import score_event
@@ -60,6 +62,7 @@ class Result:
     returns: list[Return]
     files: list[FileReport]
     issues: IssueLog
+    previous: Previous | None = None  # standings at the end of the previous quarter (rank changes)
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
 
     @property
@@ -190,6 +193,7 @@ def score_books(items: list[tuple[str, RawBook | FileFailure, dt.datetime | None
     for r in returns:
         for ev in r.events:
             issues.extend(score_event(ev, rules, year=year, as_of=as_of))
+    issues.extend(find_claims(returns, rules))
     units, credits = tally(returns, roster, rules, year=year, as_of=as_of)
 
     by_path = {r.relpath: r for r in returns}
@@ -202,6 +206,8 @@ def score_books(items: list[tuple[str, RawBook | FileFailure, dt.datetime | None
         if not t.returned:
             issues.warning("not_returned", f"{t.unit}未报送（收件文件夹中没有该单位的文件）", unit=t.unit,
                            action="按零分、零报送统计")
-    return Result(year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
-                  workdir=workdir, inbox=inbox, units=units, credits=credits, returns=returns,
-                  files=files, issues=issues)
+    result = Result(year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
+                    workdir=workdir, inbox=inbox, units=units, credits=credits, returns=returns,
+                    files=files, issues=issues)
+    result.previous = previous_standings(result)
+    return result

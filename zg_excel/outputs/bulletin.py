@@ -11,9 +11,8 @@ import datetime as dt
 from pathlib import Path
 
 from ..config import round_half_up
-from ..model import SCORED
 from ..workspace import atomic_write_bytes
-from .summary import period_label
+from .summary import months_text, overview, period_label, previous_of
 
 CN_DIGITS = "零一二三四五六七八九十"
 QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
@@ -62,48 +61,117 @@ def attachment_title(result) -> str:
     return f"{result.year}年{q}组工信息考核积分排名表"
 
 
+def _units_text(rows: list[dict]) -> str:
+    return "、".join(r["text"] for r in rows)
+
+
+def _change(then: int, now: int, unit: str = "个") -> str:
+    """``由15个增加到16个`` / ``由16个减少到15个`` / ``保持15个``."""
+    if now > then:
+        return f"由{then}{unit}增加到{now}{unit}"
+    if now < then:
+        return f"由{then}{unit}减少到{now}{unit}"
+    return f"保持{now}{unit}"
+
+
+def _points_change(diff) -> str:
+    """``增加535分`` / ``减少5分`` / ``持平``."""
+    if diff > 0:
+        return f"增加{pts(diff)}分"
+    if diff < 0:
+        return f"减少{pts(-diff)}分"
+    return "持平"
+
+
+def _month_counts(t, months) -> str:
+    """``5月1条``, ``2月1条、7月1条``: each month with its count (as in 月度报送)."""
+    return "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in months)
+
+
 def build_context(result, *, issued: dt.date | None = None) -> dict:
-    """Everything the bulletin template may use (documented in the README)."""
+    """Everything the bulletin template may use (documented in the README).
+
+    Every figure comes from the ``Result`` through :func:`summary.overview` or the
+    unit tallies, formatted once here, so that the text agrees with the 排名总表
+    and the 图表 sheet cell by cell.
+    """
     conf = result.rules.data.get("bulletin", {})
-    levels = result.rules.levels
-    by_level = {lv: 0 for lv in levels}
-    events_scored = 0
-    for e in result.events:
-        if e.outcome == SCORED and e.points > 0:
-            events_scored += 1
-            if e.level in by_level:
-                by_level[e.level] += 1
+    ov = overview(result)
     units = result.units
     top = int(conf.get("praise_top", 3))
-    categories, behind = [], []
+    rise = int(conf.get("praise_rise", 2))
+    prev = ov.previous
+    categories, behind, risers = [], [], []
     for cat in result.rules.categories:
         group = sorted((t for t in units if t.category == cat), key=lambda t: (t.rank, t.order))
         if not group:
             continue
-        rows = [{"unit": inert(t.unit), "rank": t.rank, "total": pts(t.total), "points": pts(t.points),
-                 "credit": pts(t.credit), "target": pts(t.prorated_target), "annual": pts(t.annual_target),
-                 "submissions": t.submissions_year, "returned": t.returned,
-                 "text": f"{inert(t.unit)}（{pts(t.total)}分）"} for t in group]
+        rows = []
+        for t in group:
+            change = prev.rank_change(t) if prev is not None else None
+            rows.append({"unit": inert(t.unit), "rank": t.rank, "total": pts(t.total), "points": pts(t.points),
+                         "credit": pts(t.credit), "target": pts(t.prorated_target), "annual": pts(t.annual_target),
+                         "submissions": t.submissions_year, "returned": t.returned, "on_track": not t.behind_prorated,
+                         "rank_change": change, "text": f"{inert(t.unit)}（{pts(t.total)}分）"})
         praised = [r for r, t in zip(rows, group) if t.total > 0 and not t.behind_prorated][:top]
+        goal = "全年目标" if result.final else "序时目标"
         lagging = [{"unit": inert(t.unit), "total": pts(t.total), "target": pts(t.prorated_target),
-                    "text": f"{inert(t.unit)}（{pts(t.total)}分，序时目标{pts(t.prorated_target)}分）"}
+                    "text": f"{inert(t.unit)}（{pts(t.total)}分，{goal}{pts(t.prorated_target)}分）"}
                    for t in group if t.returned and t.behind_prorated]
         categories.append({"name": cat, "units": rows, "praised": praised})
         if lagging:
-            behind.append({"name": cat, "units": lagging})
-    short_months = [{"unit": inert(t.unit), "months": list(t.short_months),
-                     "text": f"{inert(t.unit)}（{'、'.join(f'{m}月' for m in t.short_months)}）"}
-                    for t in units if t.returned and t.short_months]
+            behind.append({"name": cat, "units": lagging, "text": f"{cat}：{_units_text(lagging)}"})
+        if prev is not None:
+            for t in group:
+                change = prev.rank_change(t)
+                p = prev.get(t.unit)
+                if change is not None and p is not None and change >= rise and t.returned:
+                    risers.append({"unit": inert(t.unit), "category": cat, "rank": t.rank, "previous_rank": p.rank,
+                                   "change": change,
+                                   "text": f"{inert(t.unit)}（{cat}，由第{p.rank}名升至第{t.rank}名）"})
+    # Months below the monthly minimum but not empty; empty months are listed once, as 零报送.
+    short_months = []
+    for t in units:
+        some = [m for m in t.short_months if t.submissions_by_month.get(m, 0) > 0]
+        if t.returned and some:
+            short_months.append({"unit": inert(t.unit), "months": some, "months_text": months_text(some),
+                                 "text": f"{inert(t.unit)}（{_month_counts(t, some)}）"})
+    zero_months = []
+    for t in units:
+        zero = [m for m, n in sorted(t.submissions_by_month.items()) if n == 0]
+        if t.returned and zero:
+            zero_months.append({"unit": inert(t.unit), "months": zero, "months_text": months_text(zero),
+                                "text": f"{inert(t.unit)}（{months_text(zero)}）"})
     short_yearly = []
     for t in units:
         need = result.rules.categories[t.category].yearly_submissions
         if t.returned and need and result.final and t.submissions_year < need:
             short_yearly.append({"unit": inert(t.unit), "text": f"{inert(t.unit)}（{t.submissions_year}条）"})
+    short_provincial = []
+    for t in units:
+        need = result.rules.categories[t.category].provincial_adoptions
+        if t.returned and need and result.final and t.provincial_org_adoptions < need:
+            short_provincial.append({"unit": inert(t.unit),
+                                     "text": f"{inert(t.unit)}（{t.provincial_org_adoptions}条）"})
     issued = issued or dt.date.today()
     previous = None
-    prev = getattr(result, "previous", None)
-    if prev:
-        previous = {"period": prev["period"], "points_added": pts(sum((t.total for t in units), 0) - prev["total"])}
+    if prev is not None:
+        on_then, on_now = len(ov.prev_units_on_track), len(ov.units_on_track)
+        previous = {
+            "period": prev.label,
+            "as_of": prev.as_of,
+            "as_of_text": date_cn(prev.as_of),
+            "quarter": prev.quarter,
+            "points_total": pts(ov.prev_points_total),
+            "points_added": pts(ov.points_total - ov.prev_points_total),
+            "points_change": _points_change(ov.points_total - ov.prev_points_total),
+            "submissions_total": ov.prev_submissions_total,
+            "submissions_added": ov.submissions_total - ov.prev_submissions_total,
+            "events_scored": ov.prev_events_scored,
+            "events_added": ov.events_scored - ov.prev_events_scored,
+            "units_on_track": [inert(u) for u in ov.prev_units_on_track],
+            "on_track_change": _change(on_then, on_now),
+        }
     return {
         "title": bulletin_title(result),
         "addressees": conf.get("addressees", ""),
@@ -116,18 +184,21 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
         "period": period_label(result),
         "quarter": (result.as_of.month - 1) // 3 + 1,
         "final": result.final,
-        "units_total": len(units),
-        "units_returned": sum(1 for t in units if t.returned),
-        "not_returned": [inert(t.unit) for t in units if not t.returned],
-        "submissions_total": sum(t.submissions_year for t in units),
-        "events_scored": events_scored,
-        "by_level": by_level,
-        "points_total": pts(sum((t.points for t in units), 0)),
-        "units_on_track": [inert(t.unit) for t in units if t.returned and not t.behind_prorated],
+        "units_total": ov.units_total,
+        "units_returned": ov.units_returned,
+        "not_returned": [inert(u) for u in ov.not_returned],
+        "submissions_total": ov.submissions_total,
+        "events_scored": ov.events_scored,
+        "by_level": dict(ov.by_level),
+        "points_total": pts(ov.points_total),
+        "units_on_track": [inert(u) for u in ov.units_on_track],
         "categories": categories,
         "behind": behind,
+        "risers": risers,
         "short_months": short_months,
+        "zero_months": zero_months,
         "short_yearly": short_yearly,
+        "short_provincial": short_provincial,
         "previous": previous,
         "attachment_title": attachment_title(result),
         "date_text": date_cn(issued),
@@ -153,8 +224,21 @@ def render_text(result, template_text: str, *, issued: dt.date | None = None) ->
     return "\n".join(out) + "\n"
 
 
+def rank_change_text(change: int | None) -> str:
+    """``↑2`` / ``↓1`` / ``持平`` (as the 排名总表 shows it); ``—`` when unknown."""
+    if change is None:
+        return "—"
+    return f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else "持平"
+
+
 def attachment_table(result) -> dict:
-    header = ["排名", "单位", "报送条数", "本单位积分", "对口处室积分", "总积分", "序时目标", "完成进度"]
+    """The 通报's attachment: the ranking by category (same figures as the 排名总表)."""
+    prev = previous_of(result)
+    header = ["排名"] + (["较上期"] if prev is not None else []) + [
+        "单位", "报送条数", "本单位积分", "对口处室积分", "总积分", "序时目标" if not result.final else "年度目标",
+        "完成进度"]
+    # Millimetres within the 156 mm 版心, at the 小四 size wide tables use: two-line headers, values on one line.
+    widths = [13] + ([13] if prev is not None else []) + [55 - (13 if prev is not None else 0), 13, 15, 15, 13, 15, 16]
     rows: list[list[str]] = []
     for cat in result.rules.categories:
         group = sorted((t for t in result.units if t.category == cat), key=lambda t: (t.rank, t.order))
@@ -163,10 +247,13 @@ def attachment_table(result) -> dict:
         rows.append([cat] + [""] * (len(header) - 1))
         for t in group:
             progress = f"{round_half_up(t.total / t.prorated_target * 100, 0)}%" if t.prorated_target else "—"
-            rows.append([str(t.rank), t.unit if t.returned else f"{t.unit}（未报送）", str(t.submissions_year),
-                         pts(t.points), pts(t.credit), pts(t.total), pts(t.prorated_target), progress])
-    return {"title": attachment_title(result), "header": header, "rows": rows,
-            "col_widths_mm": [12, 50, 16, 18, 18, 16, 16, 16]}
+            row = [str(t.rank)]
+            if prev is not None:
+                row.append(rank_change_text(prev.rank_change(t)))
+            row += [t.unit if t.returned else f"{t.unit}（未报送）", str(t.submissions_year),
+                    pts(t.points), pts(t.credit), pts(t.total), pts(t.prorated_target), progress]
+            rows.append(row)
+    return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": widths}
 
 
 def write_bulletin(result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:

@@ -43,7 +43,16 @@ def result_dict(result) -> dict:
                    "events": f.events, "submissions": f.submissions, "message": f.message}
                   for f in result.files],
         "issues": [i.to_json() for i in result.issues.sorted()],
+        "previous": _previous(result, places),
     }
+
+
+def _previous(result, places: int) -> dict | None:
+    p = result.previous
+    if p is None:
+        return None
+    return {"as_of": p.as_of.isoformat(), "label": p.label,
+            "units": {u.unit: {"total": round_half_up(u.total, places), "rank": u.rank} for u in p.units.values()}}
 
 
 def write_result_json(result, path: Path) -> Path:

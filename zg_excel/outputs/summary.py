@@ -1,26 +1,61 @@
-"""The summary workbook leaders read: rankings, details, months, credits, issues, rules used.
+"""The summary workbook leaders read: rankings, charts, details, ledger, months, credits, issues, rules.
 
-Rendered from the ``Result`` only (no number is recomputed here), with
-xlsxwriter in constant-memory mode (each sheet written top to bottom), every
-text written as inert text (no formulas, no links from untrusted strings), and
-written to a temporary name then renamed.
+Rendered from the ``Result`` only (no number is rescored here), with
+xlsxwriter in constant-memory mode (each sheet written top to bottom; charts
+are drawings and may be placed anywhere), every text written as inert text (no
+formulas, no links from untrusted strings), and written to a temporary name
+then renamed.
+
+Every sheet prints on A4 (landscape where wide), fitted to the page width, with
+its header row repeated, its title and period in the page header and page
+numbers in the footer. The 图表 sheet is printed at a fixed scale instead, so
+that its page breaks (which Excel ignores under "fit to page") keep each chart
+whole.
+
+The previous period (rank change, points added) comes from
+``result.previous`` (:func:`zg_excel.previous.previous_standings`) when the
+merge set it; without it those columns are left out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
+import unicodedata
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from .. import __version__
-from ..config import flatten, round_half_up
+from ..config import default_rules_text, flatten, round_half_up
 from ..issues import SEVERITY_ZH
 from ..model import OUTCOME_ZH, SCORED
 from ..workspace import atomic_target
 
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover - Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
 FONT = "宋体"
 MONTHS = range(1, 13)
+ENDORSEMENT = "批示"
+
+# Sheet names (stable: tests and users refer to them).
+RANKING = "排名总表"
+CHARTS = "图表"
+DETAILS = "录用明细"
+LEDGER = "台帐"
+MONTHLY = "月度报送"
+CREDITS = "对口处室积分"
+ISSUES = "问题清单"
+FILES = "文件清单"
+RULES = "计分口径"
+
+TARGET_HEAD = {"points": "积分目标", "monthly": "每月报送", "yearly": "全年报送", "provincial": "省委组织部录用"}
+TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
+ON_TRACK_HEAD = "序时进度"
 
 
 def summary_filename(result) -> str:
@@ -34,9 +69,94 @@ def period_label(result) -> str:
     return f"{result.year}年1月至{result.as_of.month}月" if result.as_of.month > 1 else f"{result.year}年1月"
 
 
+def quarter_of(result) -> int:
+    return (result.as_of.month - 1) // 3 + 1
+
+
 def num(value: Fraction, places: int = 2) -> float:
     """A points value as the number Excel shows: rounded once, half up."""
     return float(round_half_up(value, places))
+
+
+def pts_text(value: Fraction) -> str:
+    """A points value for text (``50``, ``37.5``), as the 通报 writes it."""
+    from ..scoring import fmt
+
+    return fmt(value)
+
+
+def previous_of(result):
+    """The previous period's standings (``zg_excel.previous.Previous``) when the merge set them."""
+    return getattr(result, "previous", None)
+
+
+def levels_high_first(result) -> list[str]:
+    return list(reversed(result.rules.levels))
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The district-wide figures the 图表 sheet and the 通报's 总体情况 both show."""
+
+    units_total: int
+    units_returned: int
+    not_returned: list[str]
+    submissions_total: int
+    events_scored: int  # scored rows with points > 0, as the ranking's 录用 columns
+    by_level: dict[str, int]  # highest level first
+    by_category_level: dict[str, dict[str, int]]
+    points_total: Fraction  # the units' own points (credit is a share of them: not added)
+    credit_total: Fraction
+    units_on_track: list[str]
+    monthly_by_category: dict[str, dict[int, int]]
+    previous: object | None = None
+    prev_submissions_total: int | None = None
+    prev_events_scored: int | None = None
+    prev_points_total: Fraction | None = None
+    prev_credit_total: Fraction | None = None
+    prev_units_on_track: list[str] = field(default_factory=list)
+
+
+def overview(result) -> Overview:
+    """Sums of the units' tallies; the one place the 通报 and the workbook take them from."""
+    units = result.units
+    levels = levels_high_first(result)
+    by_cat_level: dict[str, dict[str, int]] = {}
+    monthly: dict[str, dict[int, int]] = {}
+    for cat in result.rules.categories:
+        group = [t for t in units if t.category == cat]
+        if not group:
+            continue
+        by_cat_level[cat] = {lv: sum(t.adoptions_by_level.get(lv, 0) for t in group) for lv in levels}
+        monthly[cat] = {m: sum(t.submissions_by_month.get(m, 0) for t in group)
+                        for m in range(1, result.months_elapsed + 1)}
+    by_level = {lv: sum(c[lv] for c in by_cat_level.values()) for lv in levels}
+    prev = previous_of(result)
+    extra = {}
+    if prev is not None:
+        extra = dict(previous=prev, prev_submissions_total=prev.submissions_total,
+                     prev_events_scored=prev.events_scored, prev_points_total=prev.points_total,
+                     prev_credit_total=sum((u.credit for u in prev.units.values()), Fraction(0)),
+                     prev_units_on_track=list(prev.units_on_track))
+    return Overview(
+        units_total=len(units),
+        units_returned=sum(1 for t in units if t.returned),
+        not_returned=[t.unit for t in units if not t.returned],
+        submissions_total=sum(t.submissions_year for t in units),
+        events_scored=sum(by_level.values()),
+        by_level=by_level,
+        by_category_level=by_cat_level,
+        points_total=sum((t.points for t in units), Fraction(0)),
+        credit_total=sum((t.credit for t in units), Fraction(0)),
+        units_on_track=[t.unit for t in units if t.returned and not t.behind_prorated],
+        monthly_by_category=monthly,
+        **extra,
+    )
+
+
+def _hf(text: str) -> str:
+    """Text for a page header/footer: '&' is a control character there."""
+    return text.replace("&", "&&")
 
 
 class _Book:
@@ -63,31 +183,63 @@ class _Book:
             "created": created,
         })
         self.wb.set_calc_mode("auto")
+        self.ranking_spans: dict[str, tuple[int, int, dict[str, int]]] = {}  # category → rows, columns
         base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
         border = dict(base, border=1, border_color="#A6A6A6")
         f = self.wb.add_format
         self.title = f(dict(base, bold=True, font_size=16, align="center"))
-        self.subtitle = f(dict(base, font_color="#595959", align="center"))
+        self.subtitle = f(dict(base, font_color="#595959", align="center", text_wrap=True))
         self.head = f(dict(border, bold=True, bg_color="#DDEBF7", align="center", text_wrap=True))
         self.text = f(border)
         self.wrap = f(dict(border, text_wrap=True))
         self.center = f(dict(border, align="center"))
+        self.center_wrap = f(dict(border, align="center", text_wrap=True))
         self.int = f(dict(border, num_format="0", align="center"))
         self.pts = f(dict(border, num_format="0.00"))
         self.pts_g = f(dict(border, num_format="General"))
         self.pct = f(dict(border, num_format="0%", align="center"))
         self.bad = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", num_format="0.00"))
+        self.bad_left = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", text_wrap=True))
         self.bad_c = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center"))
+        self.bad_wrap = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center", text_wrap=True))
         self.good_c = f(dict(border, bg_color="#C6EFCE", font_color="#006100", align="center"))
+        self.warn_c = f(dict(border, bg_color="#FFEB9C", font_color="#9C5700", align="center"))
         self.grey = f(dict(border, bg_color="#F2F2F2", font_color="#A6A6A6", align="center"))
         self.band = f(dict(border, bold=True, bg_color="#FCE4D6"))
-        self.note = f(dict(base, font_color="#7F7F7F", text_wrap=True))
+        self.total_text = f(dict(border, bold=True, bg_color="#EDEDED"))
+        self.total_int = f(dict(border, bold=True, bg_color="#EDEDED", num_format="0", align="center"))
+        self.total_pts = f(dict(border, bold=True, bg_color="#EDEDED", num_format="0.00"))
+        self.total_count = f(dict(border, bold=True, bg_color="#EDEDED", num_format='0"个"', align="center"))
+        change = '"↑"0;"↓"0;"持平"'
+        self.up = f(dict(border, num_format=change, align="center", font_color="#006100"))
+        self.down = f(dict(border, num_format=change, align="center", font_color="#9C0006"))
+        self.same = f(dict(border, num_format=change, align="center", font_color="#595959"))
+        self.added = f(dict(border, num_format='+0.00;-0.00;0.00'))
+        self.section = f(dict(base, bold=True, font_size=12))
+        self.note = f(dict(base, font_color="#7F7F7F", text_wrap=True, valign="top"))
         self.date = f(dict(border, num_format="yyyy-mm-dd", align="center"))
         self.sev = {
             "error": f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center")),
             "warning": f(dict(border, bg_color="#FFEB9C", font_color="#9C5700", align="center")),
             "info": f(dict(border, align="center")),
         }
+
+    def print_setup(self, ws, title: str, *, landscape: bool = True, fit: bool = True) -> None:
+        """A4, margins, title/period in the page header, page numbers in the footer."""
+        ws.set_paper(9)
+        if landscape:
+            ws.set_landscape()
+        else:
+            ws.set_portrait()
+        if fit:
+            ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+        hf = f'&9&"{FONT},Regular"'  # size first: digits after "&9" would be read as the size
+        ws.set_header(f"&L{hf}{_hf(title)}&R{hf}{_hf(period_label(self.result))}（截至{self.result.as_of.isoformat()}）",
+                      {"margin": 0.3})
+        issuer = _hf(str(self.result.rules.data.get("bulletin", {}).get("issuer", "")))
+        ws.set_footer(f"&L{hf}&A&C{hf}第 &P 页，共 &N 页&R{hf}{issuer}", {"margin": 0.3})
 
     def sheet(self, name: str, title: str, columns: list[tuple[str, float]], *, landscape: bool = True,
               subtitle: str = ""):
@@ -99,31 +251,60 @@ class _Book:
         ws.set_row(0, 28)
         sub = subtitle or f"统计期：{period_label(self.result)}（截至{self.result.as_of.isoformat()}）"
         ws.merge_range(1, 0, 1, last, sub, self.subtitle)
+        fit_row(ws, 1, text_lines(sub, sum(w for _, w in columns) * 0.9))
         for c, (head, width) in enumerate(columns):
             ws.set_column(c, c, width)
             ws.write_string(2, c, head, self.head)
-        ws.set_row(2, 30)
+        ws.set_row(2, max(30, max(text_lines(h, w) for h, w in columns) * LINE_PT + 3))
+        ws.__dict__["_zg_widths"] = [w for _, w in columns]
         ws.freeze_panes(3, 0)
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        ws.fit_to_pages(1, 0)
         ws.repeat_rows(2)
-        ws.set_margins(left=0.5, right=0.5, top=0.75, bottom=0.75)
-        ws.set_header(f"&L&\"{FONT}\"{title}&R&\"{FONT}\"{self.result.year}年度")
-        ws.set_footer(f"&C&\"{FONT}\"第 &P 页，共 &N 页")
+        self.print_setup(ws, title, landscape=landscape)
         return ws
 
     def close(self) -> None:
         self.wb.close()
 
 
+LINE_PT = 14.5  # one line of 10-point CJK text (宋体 in Excel, Noto CJK in LibreOffice)
+
+
+def text_lines(text: str, width: float) -> int:
+    """Lines a wrapped cell of ``width`` (Excel character units) needs for ``text``.
+
+    A CJK character counts 1.9 units (10-point 宋体 against Excel's width unit),
+    anything else one. Neither Excel nor LibreOffice reliably grows a row to fit
+    wrapped text on opening, so rows are sized here.
+    """
+    usable = max(width - 1.0, 1.0)
+    lines = 0
+    for part in str(text).split("\n"):
+        units = sum(1.9 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in part)
+        lines += max(1, math.ceil(units / usable))
+    return lines
+
+
+def fit_row(ws, r: int, lines: int, *, line_pt: float = LINE_PT) -> None:
+    """Make row ``r`` at least ``lines`` lines tall (never shrinks a row already set)."""
+    heights = ws.__dict__.setdefault("_zg_heights", {})
+    height = round(lines * line_pt + 3, 1)
+    if lines > 1 and height > heights.get(r, 15):
+        heights[r] = height
+        ws.set_row(r, height)
+
+
 def _s(ws, r: int, c: int, value, fmt) -> None:
-    """Write text as text, whatever it looks like (formulas and links stay inert)."""
+    """Write text as text, whatever it looks like (formulas and links stay inert).
+
+    A wrapped cell of a sheet whose column widths are known grows its row to fit.
+    """
     if value is None or value == "":
         ws.write_blank(r, c, None, fmt)
-    else:
-        ws.write_string(r, c, str(value), fmt)
+        return
+    ws.write_string(r, c, str(value), fmt)
+    widths = ws.__dict__.get("_zg_widths")
+    if widths and fmt is not None and getattr(fmt, "text_wrap", 0) and c < len(widths):
+        fit_row(ws, r, text_lines(str(value), widths[c]))
 
 
 def write_summary(result, path: Path) -> Path:
@@ -132,6 +313,7 @@ def write_summary(result, path: Path) -> Path:
     try:
         book = _Book(tmp, result)
         _ranking(book, result)
+        _charts(book, result)
         _details(book, result)
         _ledger(book, result)
         _monthly(book, result)
@@ -147,88 +329,425 @@ def write_summary(result, path: Path) -> Path:
     return path
 
 
-TARGET_ZH = {"points": "积分", "monthly": "月度报送", "yearly": "全年报送", "provincial": "省委组织部录用"}
+# ------------------------------------------------------------------ 排名总表
+
+
+def months_text(months) -> str:
+    """``[1, 2, 3, 5]`` → ``1—3月、5月`` (runs of three or more months as a range)."""
+    ms = sorted(set(months))
+    parts: list[str] = []
+    i = 0
+    while i < len(ms):
+        j = i
+        while j + 1 < len(ms) and ms[j + 1] == ms[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ms[i]}—{ms[j]}月")
+        else:
+            parts.extend(f"{m}月" for m in ms[i:j + 1])
+        i = j + 1
+    return "、".join(parts)
+
+
+def target_keys(result) -> list[str]:
+    """The targets any category has, in a fixed order (one ✓/✗ column each)."""
+    found = {k for c in result.rules.categories.values() for k in c.target_keys}
+    return [k for k in TARGET_ORDER if k in found] + sorted(found - set(TARGET_ORDER))
+
+
+def target_head(key: str) -> str:
+    return TARGET_HEAD.get(key, key)
+
+
+def ranking_columns(result) -> list[tuple[str, float]]:
+    """The 排名总表 columns (header, width), for this run (previous period, year end)."""
+    prev = previous_of(result)
+    cols = [("排名", 5)]
+    if prev is not None:
+        cols.append(("较上期", 6))
+    cols += [("单位", 24), ("报送条数", 5)]
+    cols += [(f"{lv}录用", 5) for lv in levels_high_first(result)]
+    cols += [("本单位积分", 8), ("对口处室积分", 7), ("总积分", 9)]
+    if prev is not None:
+        cols += [("上期总积分", 8), ("本期新增积分", 8)]
+    cols.append(("年度目标", 6))
+    if not result.final:
+        cols.append(("序时目标", 6))
+    cols.append(("完成进度", 6))
+    if not result.final:
+        cols.append((ON_TRACK_HEAD, 5))
+    for key in target_keys(result):
+        cols.append((target_head(key), 7 if key == "provincial" else 5))
+    cols.append(("报送不足月份", 10))
+    return cols
+
+
+def _note(book: _Book, ws, r: int, cols: list[tuple[str, float]], text: str) -> None:
+    """A grey explanatory paragraph under a table, across all its columns, tall enough for its text."""
+    ws.merge_range(r, 0, r, len(cols) - 1, text, book.note)
+    fit_row(ws, r, text_lines(text, sum(w for _, w in cols) * 0.95))
+
+
+def _mark(book: _Book, ws, r: int, c: int, ok: bool | None, *, final_fail: bool, prefix: str = "") -> None:
+    if ok is None:
+        _s(ws, r, c, "—", book.grey)
+    elif ok:
+        _s(ws, r, c, f"{prefix}✓", book.good_c)
+    else:
+        _s(ws, r, c, f"{prefix}✗", book.bad_c if final_fail else book.warn_c)
 
 
 def _ranking(book: _Book, result) -> None:
-    levels = list(result.rules.levels)
-    cols = [("类别", 10), ("排名", 6), ("单位", 26), ("是否报送", 8), ("报送条数", 8)]
-    cols += [(f"{lv}录用", 7) for lv in levels]
-    cols += [("本单位积分", 10), ("对口处室积分", 10), ("总积分", 10), ("年度目标", 8),
-             ("序时目标", 8), ("完成进度", 8), ("报送不足月份", 14), ("省委组织部录用", 9),
-             ("目标完成情况", 26)]
-    ws = book.sheet("排名总表", f"{period_label(result)}组工信息考核积分排名", cols)
+    prev = previous_of(result)
+    levels = levels_high_first(result)
+    cols = ranking_columns(result)
+    index = {h: i for i, (h, _) in enumerate(cols)}
+    ws = book.sheet(RANKING, f"{period_label(result)}组工信息考核积分排名", cols)
+    keys = target_keys(result)
     r = 3
+    first = r
     for cat in result.rules.categories:
         group = sorted((t for t in result.units if t.category == cat), key=lambda t: (t.rank, t.order))
         if not group:
             continue
-        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位）", book.band)
+        annual = result.rules.categories[cat].annual_points
+        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{pts_text(annual)}分）",
+                       book.band)
         r += 1
+        book.ranking_spans[cat] = (r, r + len(group) - 1, index)
         for t in group:
-            c = 0
-            _s(ws, r, c, t.category, book.center); c += 1
-            ws.write_number(r, c, t.rank, book.int); c += 1
-            _s(ws, r, c, t.unit, book.text); c += 1
-            _s(ws, r, c, "是" if t.returned else "未报送", book.center if t.returned else book.bad_c); c += 1
-            ws.write_number(r, c, t.submissions_year, book.int); c += 1
-            for lv in levels:
-                ws.write_number(r, c, t.adoptions_by_level.get(lv, 0), book.int); c += 1
-            ws.write_number(r, c, num(t.points), book.pts); c += 1
-            ws.write_number(r, c, num(t.credit), book.pts); c += 1
-            behind = t.behind_prorated
-            ws.write_number(r, c, num(t.total), book.bad if behind else book.pts); c += 1
-            ws.write_number(r, c, num(t.annual_target), book.pts); c += 1
-            ws.write_number(r, c, num(t.prorated_target), book.pts); c += 1
-            progress = float(t.total / t.prorated_target) if t.prorated_target else 0.0
-            ws.write_number(r, c, progress, book.pct); c += 1
-            short = "、".join(f"{m}月" for m in t.short_months)
-            _s(ws, r, c, short, book.bad_c if short else book.center); c += 1
             cat_rules = result.rules.categories[t.category]
-            if cat_rules.provincial_adoptions:
-                ws.write_number(r, c, t.provincial_org_adoptions, book.int)
+            ws.write_number(r, index["排名"], t.rank, book.int)
+            if prev is not None:
+                change = prev.rank_change(t)
+                if change is None:
+                    _s(ws, r, index["较上期"], "—", book.grey)
+                else:
+                    ws.write_number(r, index["较上期"], change,
+                                    book.up if change > 0 else book.down if change < 0 else book.same)
+            if t.returned:
+                _s(ws, r, index["单位"], t.unit, book.wrap)
             else:
-                _s(ws, r, c, "—", book.center)
-            c += 1
-            marks = []
-            for key, ok in t.targets.items():
-                marks.append(f"{TARGET_ZH.get(key, key)}{'✓' if ok else '✗'}")
-            text = " ".join(marks) if result.final else "进度" + ("✓" if not behind else "✗") + "；" + " ".join(marks)
-            _s(ws, r, c, text, book.good_c if all(t.targets.values()) else book.text)
+                _s(ws, r, index["单位"], f"{t.unit}（未报送）", book.bad_left)
+            ws.write_number(r, index["报送条数"], t.submissions_year, book.int)
+            for lv in levels:
+                ws.write_number(r, index[f"{lv}录用"], t.adoptions_by_level.get(lv, 0), book.int)
+            ws.write_number(r, index["本单位积分"], num(t.points), book.pts)
+            ws.write_number(r, index["对口处室积分"], num(t.credit), book.pts)
+            behind = t.behind_prorated
+            ws.write_number(r, index["总积分"], num(t.total), book.bad if behind else book.pts)
+            if prev is not None:
+                p = prev.get(t.unit)
+                if p is None:
+                    _s(ws, r, index["上期总积分"], "—", book.grey)
+                    _s(ws, r, index["本期新增积分"], "—", book.grey)
+                else:
+                    ws.write_number(r, index["上期总积分"], num(p.total), book.pts)
+                    ws.write_number(r, index["本期新增积分"], num(prev.added(t)), book.added)
+            ws.write_number(r, index["年度目标"], num(t.annual_target), book.pts)
+            if not result.final:
+                ws.write_number(r, index["序时目标"], num(t.prorated_target), book.pts)
+            progress = float(t.total / t.prorated_target) if t.prorated_target else 0.0
+            ws.write_number(r, index["完成进度"], progress, book.pct)
+            if not result.final:
+                _mark(book, ws, r, index[ON_TRACK_HEAD], not behind, final_fail=True)
+            for key in keys:
+                # A missed month cannot be made up; the annual targets are only final at year end.
+                prefix = ""
+                if key == "provincial" and cat_rules.provincial_adoptions:
+                    prefix = f"{t.provincial_org_adoptions}条"
+                _mark(book, ws, r, index[target_head(key)], t.targets.get(key),
+                      final_fail=result.final or key == "monthly", prefix=prefix)
+            short = months_text(t.short_months)
+            _s(ws, r, index["报送不足月份"], short, book.bad_wrap if short else book.center)
             r += 1
-    total_col = 5 + len(levels) + 2
-    if r > 3:
-        ws.conditional_format(3, total_col, r - 1, total_col, {"type": "data_bar", "bar_color": "#63BE7B",
-                                                               "bar_solid": True})
-    ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
-    note = ("说明：总积分 = 本单位积分 + 对口处室积分；序时目标 = 年度目标 × 已过月数 ÷ 12；"
-            "红色为低于序时目标或报送不足；年度目标在年底统计时判定是否完成。")
+    last = max(r - 1, first)
+    tc = index["总积分"]
+    ws.conditional_format(first, tc, last, tc, {"type": "data_bar", "bar_color": "#63BE7B", "bar_solid": True})
+    pc = index["完成进度"]
+    ws.conditional_format(first, pc, last, pc, {
+        "type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
+        "mid_type": "num", "mid_value": 0.5, "mid_color": "#FFEB84",
+        "max_type": "num", "max_value": 1, "max_color": "#63BE7B"})
+    ws.autofilter(2, 0, last, len(cols) - 1)
+
+    # The district total (outside the filter range): the figures the 通报's 总体情况 cites.
+    ov = overview(result)
+    r += 1
+    for c in range(len(cols)):
+        ws.write_blank(r, c, None, book.total_text)
+    _s(ws, r, index["排名"], "合计", book.total_text)
+    _s(ws, r, index["单位"], f"全区{ov.units_total}个单位（{ov.units_returned}个已报送）", book.total_text)
+    ws.write_number(r, index["报送条数"], ov.submissions_total, book.total_int)
+    for lv in levels:
+        ws.write_number(r, index[f"{lv}录用"], ov.by_level[lv], book.total_int)
+    ws.write_number(r, index["本单位积分"], num(ov.points_total), book.total_pts)
+    ws.write_number(r, index["对口处室积分"], num(ov.credit_total), book.total_pts)
+    ws.write_number(r, index["总积分"], num(ov.points_total + ov.credit_total), book.total_pts)
+    if prev is not None:
+        then = ov.prev_points_total + ov.prev_credit_total
+        ws.write_number(r, index["上期总积分"], num(then), book.total_pts)
+        ws.write_number(r, index["本期新增积分"], num(ov.points_total + ov.credit_total - then), book.total_pts)
     if not result.final:
-        note += f" 本次为{result.as_of.month}月底前的阶段统计，✗ 表示尚未达到全年目标，不作最终判定。"
-    ws.merge_range(r + 1, 0, r + 1, len(cols) - 1, note, book.note)
-    ws.set_row(r + 1, 42)
+        ws.write_number(r, index[ON_TRACK_HEAD], len(ov.units_on_track), book.total_count)
+    for key in keys:
+        ws.write_number(r, index[target_head(key)], sum(1 for t in result.units if t.targets.get(key)),
+                        book.total_count)
+    total_row = r
+
+    note = ("说明：总积分 = 本单位积分 + 对口处室积分（对口处室积分是经该科室报送稿件积分的分成，"
+            "全区合计积分只计本单位积分之和）；")
+    if result.final:
+        note += "完成进度 = 总积分 ÷ 年度目标。✓ 达到，✗ 未达到。"
+    else:
+        note += ("完成进度 = 总积分 ÷ 序时目标，序时目标 = 年度目标 × 已过月数 ÷ 12。"
+                 "✓ 达到，✗ 未达到：红色为已确定未达到（任一月报送不足，或积分低于序时目标），"
+                 "黄色为截至目前尚未达到全年目标、不作最终判定。")
+    if "provincial" in keys:
+        outlets = sorted({o for c in result.rules.categories.values() for o in c.provincial_outlets})
+        note += f"省委组织部录用为全年被{'、'.join(outlets) or '省委组织部刊物'}录用（采用、综合）的条数。"
+    note += "合计行中“个”为达到该项的单位数。"
+    if prev is not None:
+        note += (f"较上期：与{prev.label}（截至{prev.as_of.isoformat()}，按本次收到的全部报表重新计算）的名次相比，"
+                 "↑ 上升、↓ 下降的名次数。")
+    if result.final:
+        note += "未完成任一项年度目标的单位不得参加组织系统评先评优（考核办法第六条第5款）。"
+    _note(book, ws, total_row + 2, cols, note)
+
+
+# ------------------------------------------------------------------ 图表
+
+ROW_PT = 16.0  # every row of the 图表 sheet (fixed, so that page breaks can be planned)
+CHART_ROWS = 14  # a chart's height in rows
+PAGE_PT = 720.0  # usable height of a portrait A4 page at 100 % (297 mm less margins), with some room
+PAGE_WIDTH_PX = 690  # usable width of a portrait A4 page at 100 % (96 dpi), with some room
+WIDEST_PX_PER_UNIT = 9.4  # a column-width unit where Calibri is missing (LibreOffice falls back to DejaVu)
+
+
+def col_px(width: float) -> int:
+    """A column's width in pixels as Excel (and xlsxwriter's drawing anchors) count it."""
+    return int(width * 7 + 0.5) + 5
+
+
+def _chart_font(size: int = 9, bold: bool = False) -> dict:
+    return {"name": FONT, "size": size, "bold": bold}
+
+
+def _gridlines() -> dict:
+    return {"visible": True, "line": {"color": "#D9D9D9"}}
+
+
+class _Flow:
+    """Rows of a sheet laid out top to bottom in blocks that never straddle a page break."""
+
+    def __init__(self, ws, row: int, used_pt: float, page_pt: float = PAGE_PT):
+        self.ws = ws
+        self.page_pt = page_pt
+        self.row = row
+        self.used = used_pt
+        self.breaks: list[int] = []
+
+    def block(self, rows: int) -> int:
+        """Reserve ``rows`` rows (plus one spacer); start a new page first if they would not fit."""
+        height = (rows + 1) * ROW_PT
+        if self.used + height > self.page_pt and self.used > 0:
+            self.breaks.append(self.row)
+            self.used = 0.0
+        first = self.row
+        for r in range(first, first + rows + 1):
+            self.ws.set_row(r, ROW_PT)
+        self.row += rows + 1
+        self.used += height
+        return first
+
+
+def _charts(book: _Book, result) -> None:
+    """The district figures as small tables and native charts, one block per figure (portrait A4).
+
+    The per-category charts plot the 排名总表's own cells (units, 总积分, 序时目标,
+    年度目标), so a chart can never disagree with the ranking.
+    """
+    ov = overview(result)
+    prev = ov.previous
+    cats = list(ov.by_category_level)
+    ncols = max(4, len(cats) + 2)
+    title = f"{period_label(result)}组工信息考核统计图表"
+    ws = book.wb.add_worksheet(CHARTS)
+    ws.hide_gridlines(2)
+    widths = [28.0] + [11.0] * (ncols - 1)
+    for c, w in enumerate(widths):
+        ws.set_column(c, c, w)
+    # A fixed scale, small enough for the widest rendering of these columns: Excel ignores manual
+    # page breaks under "fit to page", and each block must stay whole on its page.
+    scale = min(100, int(100 * PAGE_WIDTH_PX / (WIDEST_PX_PER_UNIT * sum(widths))))
+    # Charts span the table's columns exactly (anchored to cells, they scale with them in every program).
+    chart_px = sum(col_px(w) for w in widths) - 6
+    book.print_setup(ws, title, landscape=False, fit=False)
+    ws.set_print_scale(scale)
+    ws.merge_range(0, 0, 0, ncols - 1, title, book.title)
+    ws.set_row(0, 28)
+    sub = f"统计期：{period_label(result)}（截至{result.as_of.isoformat()}）"
+    if prev is not None:
+        sub += f"；上期：{prev.label}（截至{prev.as_of.isoformat()}）"
+    ws.merge_range(1, 0, 1, ncols - 1, sub, book.subtitle)
+    ws.set_row(1, 2 * LINE_PT + 2 if text_lines(sub, 28 + 11 * (ncols - 1)) > 1 else ROW_PT)
+    flow = _Flow(ws, 3, 28 + 2 * LINE_PT + 2 + ROW_PT, PAGE_PT * 100 / scale)
+    counter = iter("一二三四五六七八九十")
+
+    def heading(r: int, text: str, heads: list[str] | None) -> None:
+        label = next(counter, "")
+        ws.merge_range(r, 0, r, ncols - 1, f"{label}、{text}" if label else text, book.section)
+        if heads:
+            for c, h in enumerate(heads):
+                _s(ws, r + 1, c, h, book.head)
+
+    def place(r: int, chart, height_rows: int = CHART_ROWS) -> None:
+        chart.set_size({"width": chart_px, "height": int(height_rows * ROW_PT * 4 / 3)})
+        chart.set_legend({"position": "bottom", "font": _chart_font()})
+        chart.set_chartarea({"border": {"color": "#BFBFBF"}})
+        ws.insert_chart(r, 0, chart, {"x_offset": 2, "y_offset": 0, "object_position": 1})
+
+    # 1. 总体情况 (no chart): this period, the previous one, and the change.
+    rows = [
+        ("考核单位数", ov.units_total, ov.units_total if prev is not None else None, "int"),
+        ("已报送单位数", ov.units_returned, None, "int"),
+        ("未报送单位数", len(ov.not_returned), None, "int"),
+        ("报送条数（计入考核口径）", ov.submissions_total, ov.prev_submissions_total, "int"),
+        ("计分录用条次（含综合、批示）", ov.events_scored, ov.prev_events_scored, "int"),
+        ("合计积分（本单位积分之和）", ov.points_total, ov.prev_points_total, "pts"),
+        ("对口处室积分之和", ov.credit_total, ov.prev_credit_total, "pts"),
+        ("达到序时进度的单位数", len(ov.units_on_track),
+         len(ov.prev_units_on_track) if prev is not None else None, "int"),
+    ]
+    r = flow.block(len(rows) + 3)
+    heading(r, "总体情况", ["指标", "本期", "上期", "较上期"])
+    for i, (label, now, then, kind) in enumerate(rows):
+        rr = r + 2 + i
+        fmt = book.int if kind == "int" else book.pts
+        _s(ws, rr, 0, label, book.text)
+        ws.write_number(rr, 1, now if kind == "int" else num(now), fmt)
+        if then is None:
+            _s(ws, rr, 2, "—", book.grey)
+            _s(ws, rr, 3, "—", book.grey)
+        else:
+            ws.write_number(rr, 2, then if kind == "int" else num(then), fmt)
+            diff = now - then
+            ws.write_number(rr, 3, num(diff) if kind == "pts" else diff,
+                            book.added if kind == "pts" else book.up if diff > 0 else book.down if diff < 0
+                            else book.same)
+    _s(ws, r + 2 + len(rows), 0,
+       f"上期为{prev.label}，按本次收到的报表重新计算；已报送单位数不分期统计。" if prev is not None
+       else "第一季度统计，无上期数据。", book.note)
+
+    # 2. Adoptions by outlet level: table + stacked columns by category.
+    levels = levels_high_first(result)
+    r = flow.block(2 + len(levels) + 1 + 1 + CHART_ROWS)
+    heading(r, "各级别媒体录用条次（含综合、批示）", ["级别"] + cats + ["合计"])
+    for i, lv in enumerate(levels):
+        rr = r + 2 + i
+        _s(ws, rr, 0, lv, book.center)
+        for j, cat in enumerate(cats):
+            ws.write_number(rr, 1 + j, ov.by_category_level[cat][lv], book.int)
+        ws.write_number(rr, 1 + len(cats), ov.by_level[lv], book.int)
+    rr = r + 2 + len(levels)
+    _s(ws, rr, 0, "合计", book.total_text)
+    for j, cat in enumerate(cats):
+        ws.write_number(rr, 1 + j, sum(ov.by_category_level[cat].values()), book.total_int)
+    ws.write_number(rr, 1 + len(cats), ov.events_scored, book.total_int)
+    chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
+    for j, cat in enumerate(cats):
+        chart.add_series({"name": [CHARTS, r + 1, 1 + j],
+                          "categories": [CHARTS, r + 2, 0, r + 1 + len(levels), 0],
+                          "values": [CHARTS, r + 2, 1 + j, r + 1 + len(levels), 1 + j],
+                          "gap": 80})
+    chart.set_title({"name": "各级别媒体录用条次", "name_font": _chart_font(11, True)})
+    chart.set_x_axis({"num_font": _chart_font()})
+    chart.set_y_axis({"num_font": _chart_font(), "major_gridlines": _gridlines(), "min": 0})
+    place(rr + 2, chart)
+
+    # 3. Monthly submissions trend: table + one line per category and the total.
+    months = list(range(1, result.months_elapsed + 1))
+    r = flow.block(2 + len(months) + 1 + CHART_ROWS)
+    heading(r, "各月报送条数（计入考核口径）", ["月份"] + cats + ["合计"])
+    for i, m in enumerate(months):
+        rr = r + 2 + i
+        _s(ws, rr, 0, f"{m}月", book.center)
+        for j, cat in enumerate(cats):
+            ws.write_number(rr, 1 + j, ov.monthly_by_category[cat][m], book.int)
+        ws.write_number(rr, 1 + len(cats), sum(ov.monthly_by_category[c][m] for c in cats), book.int)
+    if months:
+        chart = book.wb.add_chart({"type": "line"})
+        for j in range(len(cats) + 1):
+            total = j == len(cats)
+            chart.add_series({"name": [CHARTS, r + 1, 1 + j],
+                              "categories": [CHARTS, r + 2, 0, r + 1 + len(months), 0],
+                              "values": [CHARTS, r + 2, 1 + j, r + 1 + len(months), 1 + j],
+                              "marker": {"type": "circle", "size": 5},
+                              "line": {"width": 2.25 if total else 1.5, "dash_type": "dash" if total else "solid"}})
+        chart.set_title({"name": "各月报送条数趋势", "name_font": _chart_font(11, True)})
+        chart.set_x_axis({"num_font": _chart_font()})
+        chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
+        place(r + 3 + len(months), chart)
+
+    # 4… Points against targets, one chart per category, plotted from the 排名总表's cells.
+    spans = book.ranking_spans
+    for cat in cats:
+        if cat not in spans:
+            continue
+        first, last, col = spans[cat]
+        r = flow.block(1 + CHART_ROWS)
+        heading(r, f"{cat}总积分与目标（数据见“{RANKING}”）", None)
+        names = [RANKING, first, col["单位"], last, col["单位"]]
+        chart = book.wb.add_chart({"type": "column"})
+        chart.add_series({"name": "总积分", "categories": names,
+                          "values": [RANKING, first, col["总积分"], last, col["总积分"]],
+                          "fill": {"color": "#5B9BD5"}, "gap": 60,
+                          "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
+        line = book.wb.add_chart({"type": "line"})
+        targets = [("年度目标", "#7F7F7F", "dash")]
+        if "序时目标" in col:
+            targets.insert(0, ("序时目标", "#C00000", "solid"))
+        for head, color, dash in targets:
+            line.add_series({"name": head, "categories": names,
+                             "values": [RANKING, first, col[head], last, col[head]],
+                             "marker": {"type": "none"},
+                             "line": {"color": color, "width": 1.75, "dash_type": dash}})
+        chart.combine(line)
+        chart.set_title({"name": f"{cat}：总积分与目标", "name_font": _chart_font(11, True)})
+        chart.set_x_axis({"num_font": _chart_font(8)})
+        chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
+        place(r + 1, chart)
+    if flow.breaks:
+        ws.set_h_pagebreaks(flow.breaks)
+
+
+# ------------------------------------------------------------------ 录用明细 / 台帐
 
 
 def _event_columns():
-    return [("单位", 22), ("稿件标题", 40), ("录用形式", 8), ("媒体名称（填报）", 20), ("目录媒体", 20),
-            ("级别", 7), ("录用日期", 11), ("字数", 7), ("时长（分钟）", 8), ("倍数", 5), ("得分", 8),
-            ("经对口处室", 10), ("对口积分", 8), ("结果", 14), ("计分说明", 46), ("来源文件", 30),
-            ("工作表", 9), ("行号", 6)]
+    return [("单位", 16), ("稿件标题", 30), ("录用形式", 6), ("媒体名称（填报）", 16), ("目录媒体", 16),
+            ("级别", 6), ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("倍数", 5), ("得分", 7),
+            ("经对口处室", 8), ("对口积分", 7), ("结果", 11), ("计分说明", 30), ("来源文件", 20),
+            ("工作表", 8), ("行号", 5)]
+
+
+def _date_cell(book: _Book, ws, r: int, c: int, d: dt.date | None) -> None:
+    if d:
+        ws.write_datetime(r, c, dt.datetime.combine(d, dt.time(0)), book.date)
+    else:
+        ws.write_blank(r, c, None, book.date)
 
 
 def _write_event(book: _Book, ws, r: int, e) -> None:
     from ..scoring import fmt
 
-    _s(ws, r, 0, e.unit, book.text)
-    _s(ws, r, 1, e.title, book.text)
+    _s(ws, r, 0, e.unit, book.wrap)
+    _s(ws, r, 1, e.title, book.wrap)
     _s(ws, r, 2, e.form, book.center)
-    _s(ws, r, 3, e.outlet_text, book.text)
-    _s(ws, r, 4, e.outlet, book.text)
+    _s(ws, r, 3, e.outlet_text, book.wrap)
+    _s(ws, r, 4, e.outlet, book.wrap)
     _s(ws, r, 5, e.level or e.outlet_level, book.center)
-    if e.date:
-        ws.write_datetime(r, 6, dt.datetime.combine(e.date, dt.time(0)), book.date)
-    else:
-        ws.write_blank(r, 6, None, book.date)
+    _date_cell(book, ws, r, 6, e.date)
     if e.chars is not None:
         ws.write_number(r, 7, e.chars, book.int)
     else:
@@ -244,9 +763,9 @@ def _write_event(book: _Book, ws, r: int, e) -> None:
         ws.write_number(r, 12, num(e.credit), book.pts_g)
     else:
         ws.write_blank(r, 12, None, book.pts_g)
-    _s(ws, r, 13, OUTCOME_ZH.get(e.outcome, e.outcome), book.center if e.outcome == SCORED else book.bad_c)
-    _s(ws, r, 14, e.explanation, book.text)
-    _s(ws, r, 15, e.source.file, book.text)
+    _s(ws, r, 13, OUTCOME_ZH.get(e.outcome, e.outcome), book.center_wrap if e.outcome == SCORED else book.bad_wrap)
+    _s(ws, r, 14, e.explanation, book.wrap)
+    _s(ws, r, 15, e.source.file, book.wrap)
     _s(ws, r, 16, e.source.sheet, book.center)
     ws.write_number(r, 17, e.source.row, book.int)
 
@@ -258,7 +777,7 @@ def _events_in_order(result):
 
 def _details(book: _Book, result) -> None:
     cols = _event_columns()
-    ws = book.sheet("录用明细", f"{period_label(result)}组工信息录用明细", cols)
+    ws = book.sheet(DETAILS, f"{period_label(result)}组工信息录用明细", cols)
     r = 3
     for e in _events_in_order(result):
         _write_event(book, ws, r, e)
@@ -266,40 +785,92 @@ def _details(book: _Book, result) -> None:
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
 
 
+def ledger_period(result) -> tuple[dt.date, dt.date]:
+    """First day of the as-of date's quarter, and the as-of date."""
+    q = quarter_of(result)
+    return dt.date(result.year, 3 * q - 2, 1), result.as_of
+
+
+def ledger_events(result) -> list:
+    """The 台帐 rows (method §六.3): scored rows of the quarter at 市级 or above.
+
+    Adoptions and digests by 市级-or-higher outlets come first; the quarter's
+    endorsements by 市级-or-higher leaders follow (the 批示件 is kept on file
+    like the clipping, and it is where the endorsement's points come from).
+    Rows of 区级 outlets or leaders are not in the ledger.
+    """
+    start, end = ledger_period(result)
+    order = {t.unit: t.order for t in result.units}
+    lowest = result.rules.levels[0]
+    rows = [e for e in result.events
+            if e.outcome == SCORED and e.level and e.level != lowest and e.date and start <= e.date <= end]
+    return sorted(rows, key=lambda e: (e.form == ENDORSEMENT, order.get(e.unit, 10**6), e.date,
+                                       e.source.file, e.source.row))
+
+
 def _ledger(book: _Book, result) -> None:
-    """台帐: every scored adoption by 市级 or higher outlets in the quarter of the as-of date (method §六.3)."""
-    q = (result.as_of.month - 1) // 3 + 1
-    start = dt.date(result.year, 3 * q - 2, 1)
-    cols = _event_columns()
-    ws = book.sheet("台帐", f"{result.year}年第{'一二三四'[q - 1]}季度市级以上媒体录用台帐", cols,
-                    subtitle=f"录用日期 {start.isoformat()} 至 {result.as_of.isoformat()}；按考核办法第六条第3款，"
-                             "请各单位留存复印件或电子稿")
-    min_rank = 1  # 市级 and above: every level above the lowest
+    """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
+    q = quarter_of(result)
+    start, end = ledger_period(result)
+    cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
+            ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
+            ("来源（文件 / 行）", 24), ("复印件或电子稿", 9)]
+    rows = ledger_events(result)
+    adoptions = sum(1 for e in rows if e.form != ENDORSEMENT)
+    ws = book.sheet(LEDGER, f"{result.year}年第{'一二三四'[q - 1]}季度市级以上媒体录用台帐", cols,
+                    subtitle=f"录用日期 {start.isoformat()} 至 {end.isoformat()}：市级以上媒体采用、综合{adoptions}条，"
+                             f"市级以上领导批示{len(rows) - adoptions}条。依据考核办法第六条第3款，"
+                             "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
     r = 3
-    for e in _events_in_order(result):
-        if (e.outcome == SCORED and e.form != "批示" and e.level and e.date and e.date >= start
-                and result.rules.level_rank(e.level) >= min_rank):
-            _write_event(book, ws, r, e)
-            r += 1
+    for i, e in enumerate(rows, start=1):
+        ws.write_number(r, 0, i, book.int)
+        _s(ws, r, 1, e.unit, book.wrap)
+        _s(ws, r, 2, e.title, book.wrap)
+        _s(ws, r, 3, e.form, book.center)
+        _s(ws, r, 4, f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), book.wrap)
+        _s(ws, r, 5, e.level, book.center)
+        _date_cell(book, ws, r, 6, e.date)
+        if e.chars is not None:
+            ws.write_number(r, 7, e.chars, book.int)
+        else:
+            ws.write_blank(r, 7, None, book.int)
+        if e.minutes is not None:
+            ws.write_number(r, 8, float(e.minutes), book.pts_g)
+        else:
+            ws.write_blank(r, 8, None, book.pts_g)
+        ws.write_number(r, 9, num(e.points), book.bad if e.points < 0 else book.pts_g)
+        _s(ws, r, 10, e.section, book.center)
+        _s(ws, r, 11, f"{e.source.file} 第{e.source.row}行", book.wrap)
+        ws.write_blank(r, 12, None, book.center)
+        r += 1
+    if not rows:
+        ws.merge_range(r, 0, r, len(cols) - 1, "本季度暂无市级以上媒体录用或领导批示。", book.center)
+        r += 1
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
+    _note(book, ws, r + 1, cols,
+          f"说明：只列本季度（{start.month}月1日至{end.month}月{end.day}日）录用日期内已计分的记录；"
+                   "区级媒体和区级批示不列入台帐；得分为本单位得分（含加倍，负数为倒扣），计分说明见“录用明细”。")
+
+
+# ------------------------------------------------------------------ 月度报送 and the rest
 
 
 def _monthly(book: _Book, result) -> None:
-    cols = [("类别", 10), ("单位", 26)] + [(f"{m}月", 5) for m in MONTHS] + [("合计", 6), ("月度下限", 8),
-                                                                           ("全年下限", 8)]
-    ws = book.sheet("月度报送", f"{period_label(result)}各单位月度报送情况", cols)
+    cols = [("类别", 9), ("单位", 26)] + [(f"{m}月", 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
+                                                                          ("全年下限", 6), ("零报送月数", 6)]
+    ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
     elapsed = result.months_elapsed
     r = 3
     for t in sorted(result.units, key=lambda t: t.order):
         cat = result.rules.categories[t.category]
         _s(ws, r, 0, t.category, book.center)
-        _s(ws, r, 1, t.unit, book.text)
+        _s(ws, r, 1, t.unit if t.returned else f"{t.unit}（未报送）", book.text if t.returned else book.bad_c)
         for m in MONTHS:
             if m > elapsed:
                 _s(ws, r, 1 + m, "", book.grey)
                 continue
             n = t.submissions_by_month.get(m, 0)
-            short = cat.monthly_submissions and n < cat.monthly_submissions
+            short = (cat.monthly_submissions and n < cat.monthly_submissions) or n == 0
             ws.write_number(r, 1 + m, n, book.bad_c if short else book.int)
         ws.write_number(r, 14, t.submissions_year,
                         book.bad_c if cat.yearly_submissions and t.submissions_year < cat.yearly_submissions
@@ -308,18 +879,20 @@ def _monthly(book: _Book, result) -> None:
             if v:
                 ws.write_number(r, c, v, book.int)
             else:
-                _s(ws, r, c, "—", book.center)
+                _s(ws, r, c, "—", book.grey)
+        zero = sum(1 for m, n in t.submissions_by_month.items() if n == 0)
+        ws.write_number(r, 17, zero, book.bad_c if zero else book.int)
         r += 1
-    ws.merge_range(r + 1, 0, r + 1, len(cols) - 1,
-                   "说明：按报送日期统计、同一单位同一标题同一日期同一报送对象只计一次；只计入本类别口径的报送对象"
-                   "（科室为市委组织部及以上）；红色为低于月度下限，灰色为截止日期之后的月份。", book.note)
-    ws.set_row(r + 1, 30)
+    ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
+    _note(book, ws, r + 1, cols,
+          "说明：按报送日期统计，同一单位同一标题同一日期同一报送对象只计一次；只计入本类别口径的报送对象"
+                   "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份。")
 
 
 def _credits(book: _Book, result) -> None:
-    cols = [("对口处室", 12), ("来源单位", 24), ("稿件标题", 40), ("媒体", 20), ("录用日期", 11),
-            ("单位得分", 9), ("比例", 6), ("对口积分", 9), ("说明", 40), ("来源文件", 30), ("行号", 6)]
-    ws = book.sheet("对口处室积分", f"{period_label(result)}对口处室积分明细", cols)
+    cols = [("对口处室", 10), ("来源单位", 18), ("稿件标题", 32), ("媒体", 16), ("录用日期", 11),
+            ("单位得分", 8), ("比例", 6), ("对口积分", 8), ("说明", 30), ("来源文件", 22), ("行号", 5)]
+    ws = book.sheet(CREDITS, f"{period_label(result)}对口处室积分明细", cols)
     from ..scoring import fmt
 
     frac = result.rules.credit_fraction
@@ -329,86 +902,104 @@ def _credits(book: _Book, result) -> None:
                                                        c.event.source.file, c.event.source.row)):
         e = line.event
         _s(ws, r, 0, line.section, book.center)
-        _s(ws, r, 1, e.unit, book.text)
-        _s(ws, r, 2, e.title, book.text)
-        _s(ws, r, 3, e.outlet or e.outlet_text, book.text)
-        ws.write_datetime(r, 4, dt.datetime.combine(e.date, dt.time(0)), book.date)
+        _s(ws, r, 1, e.unit, book.wrap)
+        _s(ws, r, 2, e.title, book.wrap)
+        _s(ws, r, 3, e.outlet or e.outlet_text, book.wrap)
+        _date_cell(book, ws, r, 4, e.date)
         ws.write_number(r, 5, num(e.points), book.pts_g)
         _s(ws, r, 6, f"{frac.numerator}/{frac.denominator}", book.center)
         ws.write_number(r, 7, num(line.credit), book.pts_g)
         _s(ws, r, 8, f"{e.unit}得{fmt(e.points)}分 × {frac.numerator}/{frac.denominator} = {fmt(line.credit)}",
-           book.text)
-        _s(ws, r, 9, e.source.file, book.text)
+           book.wrap)
+        _s(ws, r, 9, e.source.file, book.wrap)
         ws.write_number(r, 10, e.source.row, book.int)
         r += 1
+    if r == 3:
+        ws.merge_range(r, 0, r, len(cols) - 1, "本期没有经对口处室报送并被录用的稿件。", book.center)
+        r += 1
+    ws.autofilter(2, 0, r - 1, len(cols) - 1)
     r += 1
     for t in sorted(result.units, key=lambda t: t.order):
         if t.category == result.rules.section_category:
-            _s(ws, r, 0, t.unit, book.band)
-            _s(ws, r, 1, "对口积分合计", book.band)
-            ws.write_number(r, 7, num(t.credit), book.pts)
+            _s(ws, r, 0, t.unit, book.total_text)
+            ws.merge_range(r, 1, r, 6, "对口积分合计", book.total_text)
+            ws.write_number(r, 7, num(t.credit), book.total_pts)
             r += 1
 
 
 def _issues(book: _Book, result) -> None:
-    cols = [("严重程度", 8), ("单位", 22), ("文件", 30), ("工作表", 9), ("行", 5), ("列", 12), ("值", 18),
-            ("问题", 50), ("处理", 22), ("修改建议", 36)]
-    ws = book.sheet("问题清单", f"{period_label(result)}报送文件问题清单", cols)
+    cols = [("严重程度", 7), ("单位", 16), ("文件", 22), ("工作表", 8), ("行", 5), ("列", 10), ("值", 14),
+            ("问题", 40), ("处理", 18), ("修改建议", 30)]
+    ws = book.sheet(ISSUES, f"{period_label(result)}报送文件问题清单", cols)
     r = 3
     for i in result.issues.sorted():
         _s(ws, r, 0, SEVERITY_ZH.get(i.severity, i.severity), book.sev.get(i.severity, book.center))
-        _s(ws, r, 1, i.unit, book.text)
-        _s(ws, r, 2, i.file, book.text)
+        _s(ws, r, 1, i.unit, book.wrap)
+        _s(ws, r, 2, i.file, book.wrap)
         _s(ws, r, 3, i.sheet, book.center)
         if i.row:
             ws.write_number(r, 4, i.row, book.int)
         else:
             ws.write_blank(r, 4, None, book.int)
-        _s(ws, r, 5, i.column, book.center)
-        _s(ws, r, 6, i.value, book.text)
+        _s(ws, r, 5, i.column, book.center_wrap)
+        _s(ws, r, 6, i.value, book.wrap)
         _s(ws, r, 7, i.message, book.wrap)
-        _s(ws, r, 8, i.action, book.text)
+        _s(ws, r, 8, i.action, book.wrap)
         _s(ws, r, 9, i.fix, book.wrap)
         r += 1
-    ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
+    if r == 3:
+        ws.merge_range(r, 0, r, len(cols) - 1, "没有发现问题。", book.center)
+        r += 1
+    ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
 def _files(book: _Book, result) -> None:
-    cols = [("文件", 40), ("状态", 10), ("单位", 24), ("格式", 6), ("识别依据", 10), ("录用行数", 8),
-            ("报送行数", 8), ("说明", 50)]
-    ws = book.sheet("文件清单", f"收件文件夹中的全部文件（{len(result.files)}个）", cols)
+    cols = [("文件", 36), ("状态", 9), ("单位", 22), ("格式", 6), ("识别依据", 9), ("录用行数", 7),
+            ("报送行数", 7), ("说明", 40)]
+    ws = book.sheet(FILES, f"收件文件夹中的全部文件（{len(result.files)}个）", cols)
     r = 3
     for f in result.files:
-        _s(ws, r, 0, f.relpath, book.text)
+        _s(ws, r, 0, f.relpath, book.wrap)
         _s(ws, r, 1, f.status, book.center if f.status == "已合并" else book.bad_c)
-        _s(ws, r, 2, f.unit, book.text)
+        _s(ws, r, 2, f.unit, book.wrap)
         _s(ws, r, 3, f.format, book.center)
         _s(ws, r, 4, f.found_by, book.center)
         ws.write_number(r, 5, f.events, book.int)
         ws.write_number(r, 6, f.submissions, book.int)
-        _s(ws, r, 7, f.message, book.text)
+        _s(ws, r, 7, f.message, book.wrap)
         r += 1
+    if r == 3:
+        ws.merge_range(r, 0, r, len(cols) - 1, "收件文件夹中没有文件。", book.center)
+        r += 1
+    ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
 def _rules(book: _Book, result) -> None:
-    cols = [("项目", 34), ("取值", 60), ("来源", 16)]
-    ws = book.sheet("计分口径", "本次统计使用的计分口径与运行参数", cols, landscape=False,
-                    subtitle="依据《上街区组工信息宣传工作考核办法》；规则文件中每一项均可由工作目录的 rules.toml 修改")
+    cols = [("项目", 32), ("取值", 50), ("来源", 14)]
+    ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols, landscape=False,
+                    subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改")
+    prev = previous_of(result)
     rows = [
         ("考核年度", str(result.year), "运行参数"),
         ("统计截止日期", result.as_of.isoformat(), "运行参数"),
         ("已过月数", str(result.months_elapsed), "运行参数"),
+        ("上期（排名比较）", f"{prev.label}，截至{prev.as_of.isoformat()}" if prev is not None else "无（第一季度）",
+         "运行参数"),
         ("单位名册", result.roster.source, "运行参数"),
         ("媒体目录", result.catalog.source, "运行参数"),
         ("收件文件数", str(len(result.files)), "运行参数"),
         ("程序版本", f"zg-excel {__version__}", "运行参数"),
     ]
+    defaults = dict(flatten(tomllib.loads(default_rules_text())))
     for key, value in flatten(result.rules.data):
         shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
-        rows.append((key, shown, "工作目录 rules.toml" if key in result.rules.overridden else "默认"))
+        # init copies the whole default file into the folder: only a changed value is the user's.
+        changed = key in result.rules.overridden and defaults.get(key, object()) != value
+        rows.append((key, shown, "工作目录 rules.toml（已修改）" if changed else "默认"))
     r = 3
     for a, b, c in rows:
-        _s(ws, r, 0, a, book.text)
+        _s(ws, r, 0, a, book.wrap)
         _s(ws, r, 1, b, book.wrap)
         _s(ws, r, 2, c, book.center)
         r += 1
+    ws.autofilter(2, 0, r - 1, len(cols) - 1)

@@ -1,0 +1,74 @@
+"""``zg-excel remind``: merge the inbox and write the 催报 texts (output/催报/).
+
+Only parses options, calls :func:`zg_excel.merge.merge`,
+:func:`zg_excel.remind.build_reminders` and :func:`zg_excel.remind.write_reminders`,
+and prints the combined list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class _SetupError(click.ClickException):
+    """A set-up error (missing folder, bad rules/roster/catalog): exit code 2."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2026-09-30（收到：{value}）") from None
+
+
+@click.command("remind", context_settings=CONTEXT)
+@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
+@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
+@click.option("--as-of", "as_of", callback=_parse_date, default=None,
+              help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
+@click.option("--deadline", callback=_parse_date, default=None,
+              help="补报截止日期 YYYY-MM-DD（默认5天后，遇周末顺延到周一）")
+@click.option("-q", "--quiet", is_flag=True, help="安静模式：不显示催报汇总")
+def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> None:
+    """生成催报文本：对未报送、月度报送不足或积分低于序时进度的单位，各写一段可直接粘贴到微信或短信的提醒。
+
+    \b
+    先按 inbox/ 中的报表合并计分（与 merge 相同，但不写汇总表和通报），然后写出：
+      output/催报/<单位>.txt   每个需要催报的单位一份（有联系人的称呼联系人）
+      output/催报/催报汇总.txt  全部单位一览，可发到工作群
+    用 zg-excel mail --to roster --kind remind 可把各单位的催报文本逐一发出。
+    示例：zg-excel remind -w 2026组工信息 --as-of 2026-09-30
+    退出码：0 完成；2 用法或设置错误
+    """
+    from ..config import ConfigError
+    from ..merge import merge
+    from ..remind import build_reminders, write_reminders
+    from ..workspace import Workspace
+
+    if not workdir.is_dir():
+        raise _SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
+    ws = Workspace(workdir)
+    try:
+        loaded = ws.load()
+    except ConfigError as exc:
+        raise _SetupError(str(exc)) from None
+    result = merge(workdir, year=year, as_of=as_of, loaded=loaded)
+    reminders = build_reminders(result, deadline=deadline)
+    paths = write_reminders(reminders, ws.output)
+    if not quiet:
+        click.echo(reminders.combined.rstrip("\n"))
+        click.echo("")
+        click.echo(f"共{len(reminders)}个单位需要催报；催报文本在 {paths[-1].parent}")

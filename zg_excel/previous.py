@@ -1,0 +1,152 @@
+"""The previous period's standings, recomputed from this run's rows (no old files kept).
+
+The previous period is the year to the end of the quarter before the one that
+holds ``as_of`` (as-of 2026-09-30 → 2026年1月至6月, to 2026-06-30). It is
+computed from ``result.returns`` only: an event counts for the previous period
+when its outcome is ``scored`` and its date is on or before that quarter end;
+a liaison section's credit likewise through the row's ``credit`` and
+``section``; submissions from the units' ``submissions_by_month``. Ranks use
+the same competition ranking as :mod:`zg_excel.tally` (equal totals share a
+rank, within the category).
+
+The figures are the previous period *as the current inbox tells it*: a return
+received late, or a corrected resend, changes the previous standings too. The
+previous 通报 as published may therefore differ; what is compared is like with
+like (the same files, the same rules).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .model import SCORED
+from .tally import months_elapsed
+
+
+@dataclass(frozen=True)
+class PreviousUnit:
+    """One unit's standing at the end of the previous period."""
+
+    unit: str
+    category: str
+    points: Fraction
+    credit: Fraction
+    submissions: int
+    events_scored: int  # scored rows with points > 0 (as the ranking's 录用 columns)
+    prorated_target: Fraction
+    rank: int
+    returned: bool
+
+    @property
+    def total(self) -> Fraction:
+        return self.points + self.credit
+
+    @property
+    def on_track(self) -> bool:
+        """At or above the pro-rated target of the previous period (as 序时进度 is read now)."""
+        return self.returned and self.total >= self.prorated_target
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The previous period: its label, end date and every roster unit's standing."""
+
+    year: int
+    quarter: int  # the quarter whose end closes the previous period (1–3)
+    as_of: dt.date
+    label: str  # 2026年1月至6月
+    units: dict[str, PreviousUnit]  # roster order
+
+    @property
+    def as_of_text(self) -> str:
+        return f"{self.as_of.year}年{self.as_of.month}月{self.as_of.day}日"
+
+    def get(self, unit: str) -> PreviousUnit | None:
+        return self.units.get(unit)
+
+    def rank_change(self, tally) -> int | None:
+        """Places gained since the previous period (positive: moved up), for a ``UnitTally``."""
+        prev = self.units.get(tally.unit)
+        return None if prev is None else prev.rank - tally.rank
+
+    def added(self, tally) -> Fraction | None:
+        """Total points added since the previous period, for a ``UnitTally``."""
+        prev = self.units.get(tally.unit)
+        return None if prev is None else tally.total - prev.total
+
+    @property
+    def points_total(self) -> Fraction:
+        return sum((u.points for u in self.units.values()), Fraction(0))
+
+    @property
+    def submissions_total(self) -> int:
+        return sum(u.submissions for u in self.units.values())
+
+    @property
+    def events_scored(self) -> int:
+        return sum(u.events_scored for u in self.units.values())
+
+    @property
+    def units_on_track(self) -> list[str]:
+        return [u.unit for u in self.units.values() if u.on_track]
+
+
+def previous_quarter_end(as_of: dt.date) -> dt.date | None:
+    """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""
+    quarter = (as_of.month - 1) // 3 + 1
+    if quarter == 1:
+        return None
+    month = 3 * (quarter - 1)
+    return dt.date(as_of.year, month + 1, 1) - dt.timedelta(days=1)
+
+
+def previous_label(year: int, end: dt.date) -> str:
+    return f"{year}年1月至{end.month}月"
+
+
+def previous_standings(result) -> Previous | None:
+    """Per-unit previous total and rank within category; None when ``as_of`` is in the first quarter."""
+    as_of = min(result.as_of, dt.date(result.year, 12, 31))
+    if as_of.year != result.year:
+        return None
+    end = previous_quarter_end(as_of)
+    if end is None:
+        return None
+    rules = result.rules
+    tallies = {t.unit: t for t in result.units}
+    points: dict[str, Fraction] = defaultdict(Fraction)
+    credit: dict[str, Fraction] = defaultdict(Fraction)
+    events: dict[str, int] = defaultdict(int)
+    for r in result.returns:
+        if r.unit not in tallies or r.superseded_by:
+            continue
+        for ev in r.events:
+            if ev.outcome != SCORED or ev.date is None or ev.date > end:
+                continue
+            points[r.unit] += ev.points
+            if ev.points > 0 and ev.level:
+                events[r.unit] += 1
+            if ev.credit and ev.section in tallies:
+                credit[ev.section] += ev.credit
+    elapsed = months_elapsed(end, result.year, rules)
+    standings: dict[str, PreviousUnit] = {}
+    for t in result.units:
+        annual = rules.categories[t.category].annual_points
+        target = annual * elapsed / 12 if rules.prorate_before_year_end else annual
+        standings[t.unit] = PreviousUnit(
+            unit=t.unit, category=t.category, points=points[t.unit], credit=credit[t.unit],
+            submissions=sum(n for m, n in t.submissions_by_month.items() if m <= end.month),
+            events_scored=events[t.unit], prorated_target=target, rank=0, returned=t.returned)
+    by_cat: dict[str, list[PreviousUnit]] = defaultdict(list)
+    for u in standings.values():
+        by_cat[u.category].append(u)
+    for group in by_cat.values():
+        for u in group:  # competition ranking: equal totals share a rank
+            rank = 1 + sum(1 for o in group if o.total > u.total)
+            standings[u.unit] = PreviousUnit(**{**u.__dict__, "rank": rank})
+    quarter = (end.month - 1) // 3 + 1
+    return Previous(year=result.year, quarter=quarter, as_of=end, label=previous_label(result.year, end),
+                    units=standings)
