@@ -37,8 +37,8 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
     for unit, files in by_unit.items():
         def when(r: Return) -> dt.datetime:
             t = r.saved_time if rules.time_source == "saved_time" and r.saved_time else r.file_time
-            if t is not None and t.tzinfo is not None:
-                t = t.replace(tzinfo=None)
+            if t is not None and t.tzinfo is not None:  # saved times are UTC; file times are local
+                t = t.astimezone().replace(tzinfo=None)
             return t or _EPOCH
 
         # Newest first; equal times by name, the later name counting as newer.
