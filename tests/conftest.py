@@ -52,3 +52,41 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.longrepr = f"skipped in CI, where nothing may be skipped: {reason}"
+
+
+def corpus_dir() -> Path | None:
+    shared = shared_dir()
+    corpus = shared / "corpus" if shared else None
+    return corpus if corpus and (corpus / "real-files").is_dir() and (corpus / "crafted").is_dir() else None
+
+
+def corpus_files() -> dict[str, str]:
+    """relative name -> absolute path of every stored corpus file."""
+    corpus = corpus_dir()
+    out: dict[str, str] = {}
+    if corpus is None:
+        return out
+    for sub in ("real-files", "crafted"):
+        for p in sorted((corpus / sub).rglob("*")):
+            if p.is_file() and p.suffix not in (".md", ".py"):
+                out[p.relative_to(corpus).as_posix()] = str(p)
+    return out
+
+
+@pytest.fixture(scope="session")
+def crafted_generated(tmp_path_factory) -> dict[str, str]:
+    """The large crafted files, regenerated once by the corpus's make.py in a temp folder (never in shared/)."""
+    import subprocess
+    import sys
+
+    corpus = corpus_dir()
+    make = corpus / "crafted" / "make.py" if corpus else None
+    if make is None or not make.is_file():
+        pytest.skip("../shared/corpus is not on this machine (set ZG_SHARED to the folder holding corpus/)")
+    work = tmp_path_factory.mktemp("crafted")
+    shutil.copy(make, work / "make.py")
+    out = work / "out"
+    subprocess.run([sys.executable, str(work / "make.py"), "--out", str(out)], cwd=work,
+                   check=True, capture_output=True, timeout=600)
+    stored = {p.name for p in (corpus / "crafted").iterdir()}
+    return {f"generated/{p.name}": str(p) for p in sorted(out.iterdir()) if p.name not in stored}

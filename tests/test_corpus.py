@@ -253,29 +253,12 @@ json.dump({"results": out, "wall_s": wall,
 """
 
 
-def corpus_files() -> dict[str, str]:
-    """relative name -> absolute path of every stored corpus file."""
-    out = {}
-    for sub in ("real-files", "crafted"):
-        for p in sorted((CORPUS / sub).rglob("*")):
-            if p.is_file() and p.suffix not in (".md", ".py"):
-                out[p.relative_to(CORPUS).as_posix()] = str(p)
-    return out
+from tests.conftest import corpus_files  # noqa: E402  (shared with test_corpus_merge)
 
 
 @pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> dict[str, str]:
-    """The large crafted files, regenerated with the corpus's make.py in a temp folder."""
-    make = CORPUS / "crafted" / "make.py"
-    if not make.is_file():
-        pytest.skip(f"{make} not found")
-    work = tmp_path_factory.mktemp("crafted")
-    shutil.copy(make, work / "make.py")
-    out = work / "out"
-    subprocess.run([sys.executable, str(work / "make.py"), "--out", str(out)], cwd=work,
-                   check=True, capture_output=True, timeout=600)
-    stored = {p.name for p in (CORPUS / "crafted").iterdir()}
-    return {f"generated/{p.name}": str(p) for p in sorted(out.iterdir()) if p.name not in stored}
+def generated(crafted_generated) -> dict[str, str]:
+    return crafted_generated
 
 
 @pytest.fixture(scope="module")
