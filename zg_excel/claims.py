@@ -109,6 +109,8 @@ def _similar_pairs(titles: list[str], cutoff: float) -> Iterable[tuple[int, int]
             later[order[p]].extend(order[p + 1:p + 1 + WINDOW])
     for a in range(n):
         others = later[a]
+        if not others:
+            continue
         for _, _, q in process.extract(titles[a], [titles[b] for b in others], scorer=fuzz.ratio,
                                        score_cutoff=cutoff, limit=None):
             yield a, others[q]

@@ -53,7 +53,32 @@ def _load(workdir: Path):
         raise SetupError(str(exc)) from None
 
 
-@click.group(context_settings=CONTEXT)
+class LazyGroup(click.Group):
+    """Subcommands kept in their own modules, imported only when used (``zg-excel --help`` stays fast)."""
+
+    lazy = {
+        "check": ("zg_excel.commands.check", "check"),
+        "remind": ("zg_excel.commands.remind", "remind"),
+        "mail": ("zg_excel.commands.mail", "mail"),
+        "rules": ("zg_excel.commands.rules", "rules"),
+    }
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx, name):
+        cmd = super().get_command(ctx, name)
+        if cmd is None and name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name]
+            cmd = getattr(importlib.import_module(module), attr)
+            _localize(cmd)
+            self.add_command(cmd, name)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings=CONTEXT)
 @click.version_option(__version__, "-V", "--version", prog_name="zg-excel")
 @click.option("--debug", is_flag=True, help="出错时显示完整的程序调用栈（供开发人员排查）")
 @click.pass_context
@@ -78,12 +103,14 @@ def init_cmd(directory: Path, quiet: bool) -> None:
 
     \b
     生成：单位名册.xlsx、媒体目录.xlsx、rules.toml（计分规则）、
-          templates/通报.txt.j2（通报模板）、inbox/、outbox/、output/
+          templates/通报.txt.j2（通报模板）、inbox/、outbox/、output/，
+          以及双击即可运行的 生成模板.bat、合并汇总.bat、检查退回文件.bat（和 .sh）
     示例：zg-excel init 2026组工信息
     """
+    from .launchers import write_launchers
     from .workspace import init_workspace
 
-    for path, created in init_workspace(directory):
+    for path, created in [*init_workspace(directory), *write_launchers(directory)]:
         _say(quiet, f"{'已创建' if created else '已存在，未改动'}：{path}")
     _say(quiet, f"\n下一步：核对 {directory / '单位名册.xlsx'}，然后运行 zg-excel template -w {directory}")
 
@@ -193,17 +220,7 @@ def _render_merge_summary(result, written, quiet: bool) -> None:
             click.echo(f"  ……另有{errors - len(shown)}个", err=True)
 
 
-def _register() -> None:
-    """Commands kept in their own modules (each parses options and calls its library)."""
-    from .commands.mail import mail
-    from .commands.remind import remind
-
-    cli.add_command(mail)
-    cli.add_command(remind)
-    _localize(cli)
-
-
-_register()
+_localize(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,7 @@ column, and the row is kept (marked invalid) rather than dropped.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from .. import TEMPLATE_VERSION
@@ -150,6 +151,19 @@ def _fingerprint(book: RawBook) -> dict[str, str]:
     return fp
 
 
+_YEAR_IN_TITLE = re.compile(r"((?:19|20)\d\d)\s*年")
+
+
+def _title_years(loc: _Located) -> set[str]:
+    """Years named in the title rows above the header (``2025年度…``)."""
+    found: set[str] = set()
+    for r in range(loc.header_row):
+        for v in loc.sheet.rows[r]:
+            if isinstance(v, str) and UNIT_LABEL not in v:
+                found.update(_YEAR_IN_TITLE.findall(v))
+    return found
+
+
 def _unit_cell(loc: _Located) -> str | None:
     """The value of the 填报单位 cell above the header."""
     for r in range(loc.header_row):
@@ -227,6 +241,17 @@ def read_return(book: RawBook, relpath: str, *, year: int, rules: Rules, roster:
         ctx.issue(WARNING, "fingerprint_mismatch",
                   f"文件名像是“{name_unit.name}”的，但模板标识属于“{fp_unit.name}”，已按模板标识计入“{fp_unit.name}”",
                   value=relpath, fix="请确认是否用了其他单位的模板；如是，请用本单位模板重新填报")
+    if not fp_unit and cell_unit and name_unit and cell_unit.name != name_unit.name:
+        ctx.issue(WARNING, "unit_cell_mismatch",
+                  f"“填报单位”写的是“{cell_unit.name}”，但文件名像是“{name_unit.name}”的，已按填报单位计入“{cell_unit.name}”",
+                  value=cell_unit.name, fix="请确认文件是否发错；如填报单位写错，请改正后重新报送")
+    if not fp:
+        years = {y for loc in located.values() for y in _title_years(loc)}
+        if years and str(year) not in years:
+            shown = "、".join(sorted(years))
+            ctx.issue(WARNING, "other_year_template",
+                      f"表格标题写的是{shown}年度，本次统计{year}年度；不在本年度的录用不计分",
+                      value=shown, fix=f"请使用{year}年度模板填报")
     if fp_unit and cell_unit and cell_unit.name != fp_unit.name:
         ctx.issue(WARNING, "unit_cell_mismatch",
                   f"“填报单位”写的是“{cell_unit.name}”，但模板标识属于“{fp_unit.name}”，已按模板标识计入",
@@ -279,6 +304,13 @@ def _report_layout(ctx: _Ctx, loc: _Located, by_fingerprint: bool) -> None:
     order = [loc.columns[c.name] for c in loc.schema.columns if c.name in loc.columns]
     if by_fingerprint and order != sorted(order):
         ctx.issue(INFO, "moved_columns", "列的顺序与模板不同，已按列名读取", sheet=sheet.name)
+    for col in loc.schema.columns:
+        if col.name not in loc.columns and not col.required and col.name != "备注":
+            ctx.issue(WARNING, "missing_optional_column",
+                      f"“{sheet.name}”没有“{col.name}”列，按该列全部为空处理"
+                      + ("（超过规定字数/时长的稿件不能按倍数计分）" if col.kind in ("count", "minutes") else ""),
+                      sheet=sheet.name, row=loc.header_row + 1, column=col.name,
+                      fix=f"如有需要，请从模板中恢复“{col.name}”列后重新报送")
     hidden = sorted(r for r in sheet.hidden_rows if r > loc.header_row + 1)
     if hidden:
         shown = "、".join(str(r) for r in hidden[:20]) + ("等" if len(hidden) > 20 else "")

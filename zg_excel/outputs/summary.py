@@ -731,22 +731,39 @@ def _event_columns():
             ("工作表", 8), ("行号", 5)]
 
 
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
 def _date_cell(book: _Book, ws, r: int, c: int, d: dt.date | None) -> None:
     if d:
-        ws.write_datetime(r, c, dt.datetime.combine(d, dt.time(0)), book.date)
+        ws.write_number(r, c, (d - _EXCEL_EPOCH).days, book.date)  # a date serial: what write_datetime stores
     else:
         ws.write_blank(r, c, None, book.date)
 
 
-def _write_event(book: _Book, ws, r: int, e) -> None:
+def _write_event(book: _Book, ws, r: int, e, *, wrap: bool = True) -> None:
+    """One event row. ``wrap=False`` (the 100k-row 录用明细) writes plain cells, no row sizing."""
     from ..scoring import fmt
 
-    _s(ws, r, 0, e.unit, book.wrap)
-    _s(ws, r, 1, e.title, book.wrap)
-    _s(ws, r, 2, e.form, book.center)
-    _s(ws, r, 3, e.outlet_text, book.wrap)
-    _s(ws, r, 4, e.outlet, book.wrap)
-    _s(ws, r, 5, e.level or e.outlet_level, book.center)
+    if wrap:
+        def text(c, value, f):
+            _s(ws, r, c, value, f)
+        tw, center, bad = book.wrap, book.center_wrap, book.bad_wrap
+    else:
+        write_string, write_blank = ws.write_string, ws.write_blank
+
+        def text(c, value, f):
+            if value is None or value == "":
+                write_blank(r, c, None, f)
+            else:
+                write_string(r, c, value, f)
+        tw, center, bad = book.text, book.center, book.bad_c
+    text(0, e.unit, tw)
+    text(1, e.title, tw)
+    text(2, e.form, book.center)
+    text(3, e.outlet_text, tw)
+    text(4, e.outlet, tw)
+    text(5, e.level or e.outlet_level, book.center)
     _date_cell(book, ws, r, 6, e.date)
     if e.chars is not None:
         ws.write_number(r, 7, e.chars, book.int)
@@ -756,17 +773,17 @@ def _write_event(book: _Book, ws, r: int, e) -> None:
         ws.write_number(r, 8, float(e.minutes), book.pts_g)
     else:
         ws.write_blank(r, 8, None, book.pts_g)
-    _s(ws, r, 9, f"×{fmt(e.multiplier)}" if e.multiplier != 1 else "", book.center)
+    text(9, f"×{fmt(e.multiplier)}" if e.multiplier != 1 else "", book.center)
     ws.write_number(r, 10, num(e.points), book.pts_g)
-    _s(ws, r, 11, e.section, book.center)
+    text(11, e.section, book.center)
     if e.credit:
         ws.write_number(r, 12, num(e.credit), book.pts_g)
     else:
         ws.write_blank(r, 12, None, book.pts_g)
-    _s(ws, r, 13, OUTCOME_ZH.get(e.outcome, e.outcome), book.center_wrap if e.outcome == SCORED else book.bad_wrap)
-    _s(ws, r, 14, e.explanation, book.wrap)
-    _s(ws, r, 15, e.source.file, book.wrap)
-    _s(ws, r, 16, e.source.sheet, book.center)
+    text(13, OUTCOME_ZH.get(e.outcome, e.outcome), center if e.outcome == SCORED else bad)
+    text(14, e.explanation, tw)
+    text(15, e.source.file, tw)
+    text(16, e.source.sheet, book.center)
     ws.write_number(r, 17, e.source.row, book.int)
 
 
@@ -780,7 +797,7 @@ def _details(book: _Book, result) -> None:
     ws = book.sheet(DETAILS, f"{period_label(result)}组工信息录用明细", cols)
     r = 3
     for e in _events_in_order(result):
-        _write_event(book, ws, r, e)
+        _write_event(book, ws, r, e, wrap=False)
         r += 1
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
 

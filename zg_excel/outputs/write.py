@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .bulletin import render_text, write_bulletin
 from .result_json import write_result_json
+from .returnslips import write_return_slips
 from .summary import summary_filename, write_summary
 
 RESULT_JSON = "result.json"
@@ -16,11 +17,12 @@ BULLETIN_DOCX = "通报.docx"
 
 def write_outputs(result, outdir: Path, *, bulletin_template: str, issued: dt.date | None = None,
                   docx: bool = True) -> list[Path]:
-    """Summary workbook, 通报.txt/.docx and result.json, all rendered from ``result``."""
+    """Summary workbook, 通报.txt/.docx, result.json and the 退回单, all rendered from ``result``."""
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = [write_summary(result, outdir / summary_filename(result))]
     text = render_text(result, bulletin_template, issued=issued)
     written += write_bulletin(result, text, outdir / BULLETIN_TXT, outdir / BULLETIN_DOCX if docx else None)
     written.append(write_result_json(result, outdir / RESULT_JSON))
+    written += write_return_slips(result, outdir)
     return written

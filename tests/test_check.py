@@ -1,0 +1,210 @@
+"""``check_files`` / ``zg-excel check``: one file at a time, exactly as the merge reads and scores it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.conftest import SAMPLES
+from zg_excel.check import check_files, fix_text, render_check_text
+from zg_excel.commands.check import check
+from zg_excel.issues import ERROR
+from zg_excel.merge import FAILED, MERGED, REJECTED, SKIPPED
+from zg_excel.model import DUPLICATE, SCORED
+from zg_excel.workspace import init_workspace
+
+AS_OF = dt.date(2026, 9, 30)
+BAD_DATE = "工业路街道党工委报送统计表.xlsx"  # a 2026.13.5 date cell
+CLEAN = "组织科-2026年前三季度.xlsx"
+BY_UNIT_CELL = "卫健系统报送情况.xlsx"  # rows copied into a new workbook: no fingerprint
+
+
+def cli():
+    group = click.Group()
+    group.add_command(check)
+    return group
+
+
+def run(*args):
+    return CliRunner().invoke(cli(), ["check", *[str(a) for a in args]], catch_exceptions=False)
+
+
+@pytest.fixture()
+def here(tmp_path) -> Path:
+    """A working folder whose path has Chinese characters and spaces."""
+    w = tmp_path / "2026 组工 信息"
+    init_workspace(w)
+    return w
+
+
+def copy(name: str, folder: Path, as_name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / (as_name or name)
+    shutil.copy2(SAMPLES / name, target)
+    return target
+
+
+def test_a_bad_cell_is_located_with_a_fix_and_blocks(here):
+    f = copy(BAD_DATE, here / "收到 的 文件")
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    [fc] = report.files
+    assert fc.status == MERGED and fc.unit == "工业路街道党工委" and fc.found_by == "模板标识"
+    assert fc.events == 9 and fc.scoring == 8 and fc.outcomes == {"scored": 8, "invalid": 1}
+    assert fc.points > 0 and fc.blocked_rows == 1
+    [err] = fc.errors
+    assert (err.sheet, err.row, err.column, err.value) == ("录用登记", 5, "录用日期", "2026.13.5")
+    assert "2026-03-05" in fix_text(err)
+    assert report.has_blocking
+    text = render_check_text(report)
+    for part in ("【1】工业路街道党工委报送统计表.xlsx", "填报单位：工业路街道党工委", "需要修改", "第5行", "“录用日期”列",
+                 "修改方法", "重新报送整个文件", "可计分8行"):
+        assert part in text, part
+    text.encode("gbk")  # every character shows on a Chinese Windows console
+
+
+def test_a_clean_file_exits_0(here):
+    f = copy(CLEAN, here / "inbox")
+    r = run("-w", here, "--as-of", "2026-09-30", f)
+    assert r.exit_code == 0, r.output
+    assert "未发现问题，可以报送" in r.output and "组织科" in r.output
+
+
+def test_cli_exit_1_when_rows_are_kept_out(here):
+    f = copy(BAD_DATE, here / "inbox")
+    r = run("-w", here, "--as-of", "2026-09-30", f)
+    assert r.exit_code == 1
+    assert "2026.13.5" in r.output
+
+
+def test_unit_found_by_unit_cell_and_by_file_name(here, tmp_path):
+    f = copy(BY_UNIT_CELL, here / "inbox")
+    [fc] = check_files([f], here, year=2026, as_of=AS_OF).files
+    assert fc.found_by == "填报单位" and fc.unit == "区卫生健康系统党委"
+    assert "按表头上方的“填报单位”认定" in render_check_text(check_files([f], here, year=2026, as_of=AS_OF))
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "录用登记"
+    ws.append(["稿件标题", "录用形式", "媒体名称", "录用日期"])
+    ws.append(["峡窝镇召开党建工作会", "采用", "郑州日报", "2026-03-05"])
+    named = here / "inbox" / "峡窝镇党委 补报 3月.xlsx"
+    wb.save(named)
+    [fc] = check_files([named], here, year=2026, as_of=AS_OF).files
+    assert (fc.unit, fc.found_by, fc.scoring, fc.points) == ("峡窝镇党委", "文件名", 1, 5)
+    assert not fc.has_blocking
+
+
+def test_unknown_unit_and_unreadable_file_block(here):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "录用登记"
+    ws.append(["稿件标题", "录用形式", "媒体名称", "录用日期"])
+    ws.append(["某稿件", "采用", "郑州日报", "2026-03-05"])
+    nobody = here / "inbox" / "无名 单位.xlsx"
+    nobody.parent.mkdir(exist_ok=True)
+    wb.save(nobody)
+    broken = here / "inbox" / "坏 文件.xlsx"
+    broken.write_bytes(b"PK\x03\x04 this is not a zip")
+    report = check_files([nobody, broken], here, year=2026, as_of=AS_OF)
+    by_name = {f.name: f for f in report.files}
+    assert by_name["无名 单位.xlsx"].status == REJECTED
+    assert by_name["无名 单位.xlsx"].errors[0].code == "unit_unknown"
+    assert "本单位的模板" in fix_text(by_name["无名 单位.xlsx"].errors[0])
+    assert by_name["坏 文件.xlsx"].status == FAILED and by_name["坏 文件.xlsx"].has_blocking
+    assert report.has_blocking
+    text = render_check_text(report)
+    assert "这个文件不能合并" in text
+    r = run("-w", here, nobody, broken)
+    assert r.exit_code == 1
+
+
+def test_a_lock_file_is_skipped_and_does_not_block(here):
+    f = copy("~$峡窝镇党委-2026年9月.xlsx", here / "inbox")
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    assert report.files[0].status == SKIPPED and not report.has_blocking
+    assert "不是报送文件" in render_check_text(report)
+
+
+def test_a_folder_stands_for_its_files_and_each_is_checked_alone(here):
+    inbox = here / "inbox"
+    for name in ("中心路街道党工委-1至6月.xlsx", "中心路街道党工委-1至6月（更正）.xlsx", CLEAN):
+        copy(name, inbox / "子 文件夹" if name == CLEAN else inbox)
+    report = check_files([inbox], here, year=2026, as_of=AS_OF)
+    names = [f.name for f in report.files]
+    assert names == ["中心路街道党工委-1至6月.xlsx", "中心路街道党工委-1至6月（更正）.xlsx", f"子 文件夹/{CLEAN}"]
+    # a file is never superseded by another one checked with it: each stands alone
+    assert all(f.status == MERGED for f in report.files)
+    assert all("superseded" not in f.outcomes for f in report.files)
+    assert not any(i.code == "not_returned" for i in report.issues)
+
+
+def test_points_equal_the_merge_of_the_same_file(here):
+    """The same reader and scorer: a file alone scores what it scores in the merge."""
+    from zg_excel.merge import merge
+
+    for name in ("峡窝镇党委-2026年3月.xlsx", "新安路街道党工委-三季度（LibreOffice保存）.xlsx", BAD_DATE, CLEAN):
+        copy(name, here / "inbox")
+    result = merge(here, year=2026, as_of=AS_OF)
+    report = check_files([here / "inbox"], here, year=2026, as_of=AS_OF)
+    for fc in report.files:
+        events = [e for e in result.events if e.source.file == fc.name]
+        assert not any(e.outcome == DUPLICATE for e in events)
+        assert fc.scoring == sum(1 for e in events if e.outcome == SCORED), fc.name
+        assert fc.points == sum(e.points for e in events if e.outcome == SCORED), fc.name
+        merged = sorted((i.code, i.row or 0) for i in result.issues if i.file == fc.name)
+        assert sorted((i.code, i.row or 0) for i in fc.issues) == merged, fc.name
+
+
+def test_rules_of_the_working_folder_are_used(here):
+    f = copy(CLEAN, here / "inbox")
+    before = check_files([f], here, year=2026, as_of=AS_OF).files[0].points
+    (here / "rules.toml").write_text("[multiplier]\nfactor = 2\n", encoding="utf-8")
+    after = check_files([f], here, year=2026, as_of=AS_OF).files[0].points
+    assert after != before
+
+
+def test_without_a_working_folder_the_shipped_settings_are_used(tmp_path):
+    f = copy(CLEAN, tmp_path / "桌面")
+    report = check_files([f], tmp_path / "没有这个文件夹", year=2026, as_of=AS_OF)
+    assert report.files[0].unit == "组织科" and "默认名册" in report.roster_source
+
+
+def test_year_defaults_like_merge(here):
+    f = copy(CLEAN, here / "inbox")
+    report = check_files([f], here, as_of=AS_OF)
+    assert (report.year, report.as_of) == (2026, AS_OF)
+
+
+def test_usage_and_setup_errors_exit_2(here):
+    assert CliRunner().invoke(cli(), ["check"]).exit_code == 2  # no file
+    assert CliRunner().invoke(cli(), ["check", str(here / "没有.xlsx")]).exit_code == 2
+    f = copy(CLEAN, here / "inbox")
+    assert CliRunner().invoke(cli(), ["check", "--as-of", "2026/9/30", str(f)]).exit_code == 2
+    (here / "rules.toml").write_text("[multiplier]\nfactr = 3\n", encoding="utf-8")
+    r = CliRunner().invoke(cli(), ["check", "-w", str(here), str(f)])
+    assert r.exit_code == 2 and "multiplier.factr" in r.output and "Traceback" not in r.output
+
+
+def test_help_is_chinese_with_an_example():
+    r = CliRunner().invoke(cli(), ["check", "--help"])
+    assert r.exit_code == 0
+    assert "示例" in r.output and "zg-excel check" in r.output and "退出码" in r.output
+
+
+def test_every_error_of_the_samples_has_a_fix(tmp_path):
+    """Whatever stops a row, the information officer is told what to change."""
+    files = [p for p in SAMPLES.iterdir() if p.suffix == ".xlsx"]
+    report = check_files(files, tmp_path, year=2026, as_of=AS_OF)
+    for fc in report.files:
+        for issue in fc.errors:
+            assert fix_text(issue) or "请" in issue.message, issue
+            assert issue.severity == ERROR

@@ -1,0 +1,68 @@
+"""``zg-excel check``: check returns one by one, as the merge would read and score them.
+
+Only parses options, calls :func:`zg_excel.check.check_files` and prints
+:func:`zg_excel.check.render_check_text`; the exit code comes from the report.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+class SetupError(click.ClickException):
+    """A bad rules file, roster or catalog: shown without a traceback, exit code 2."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def _parse_date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2026-09-30（收到：{value}）") from None
+
+
+@click.command("check", context_settings=CONTEXT)
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, path_type=Path))
+@click.option("-w", "--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
+              show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；没有时用内置默认）")
+@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
+@click.option("--as-of", "as_of", callback=_parse_date, default=None,
+              help="统计截止日期 YYYY-MM-DD（默认今天）")
+@click.option("-q", "--quiet", is_flag=True, help="不显示读取进度")
+def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet: bool) -> None:
+    """逐个检查报表文件：能否读取、算哪个单位、哪些行能计分、哪里要改。
+
+    与合并（merge）用同一套读取和计分方法，但每个文件单独检查，不需要其他单位的文件。
+    可以给文件，也可以给文件夹（检查其中所有文件）。不会修改任何文件。
+
+    \b
+    示例：zg-excel check 峡窝镇党委-2026年9月.xlsx
+          zg-excel check -w 2026组工信息 2026组工信息/inbox --as-of 2026-09-30
+    退出码：0 可以报送；1 有填写问题使某些行不能计分（请修改后重新报送）；2 用法或设置错误
+    """
+    from zg_excel.check import check_files, render_check_text
+    from zg_excel.config import ConfigError
+
+    def progress(done: int, total: int, name: str) -> None:
+        if not quiet and total > 1:
+            click.echo(f"[{done}/{total}] {name}", err=True)
+
+    try:
+        report = check_files(list(files), workdir, year=year, as_of=as_of, progress=progress)
+    except ConfigError as exc:
+        raise SetupError(str(exc)) from None
+    click.echo(render_check_text(report))
+    sys.exit(1 if report.has_blocking else 0)
