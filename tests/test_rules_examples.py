@@ -56,3 +56,10 @@ def test_unknown_outlet_suggests_catalog_names_and_is_an_error():
     [issue] = [i for i in result.issues if i.code == "unknown_outlet"]
     assert issue.severity == "error" and issue.row == 4 and issue.column == "媒体名称"
     assert issue.value == "人民网" and "最接近" in issue.message
+
+
+def test_competition_ranks_share_equal_totals():
+    from zg_excel.tally import competition_ranks
+
+    assert competition_ranks([F(5), F(9), F(9), F("0.5"), F(5)]) == [3, 1, 1, 5, 3]
+    assert competition_ranks([]) == []

@@ -49,6 +49,32 @@ class FileReport:
 
 
 @dataclass
+class ParsedBook:
+    """A workbook already read as a return (in an intake worker): what ``read_return`` gave."""
+
+    format: str
+    ret: Return | None
+    issues: list
+
+
+class _ParseInWorker:
+    """``read_return`` for one file, run inside the intake worker (picklable for spawn)."""
+
+    def __init__(self, inbox: Path, year: int, rules: Rules, roster: Roster, catalog: Catalog):
+        self.inbox, self.year, self.rules, self.roster, self.catalog = inbox, year, rules, roster, catalog
+
+    def __call__(self, path: str, book: RawBook) -> ParsedBook:
+        p = Path(path)
+        ret, issues = read_return(book, p.relative_to(self.inbox).as_posix(), year=self.year, rules=self.rules,
+                                  roster=self.roster, catalog=self.catalog, file_time=_mtime(p))
+        return ParsedBook(book.format, ret, issues)
+
+
+def _mtime(p: Path) -> dt.datetime:
+    return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
+
+
+@dataclass
 class Result:
     year: int
     as_of: dt.date
@@ -146,13 +172,13 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
         if progress:
             progress("read", done, total, rel.get(path, path))
 
-    for path, got in read_books([str(p) for p in paths], rules.limits, on_done=on_done):
+    parse = _ParseInWorker(inbox, year, rules, roster, catalog)
+    for path, got in read_books([str(p) for p in paths], rules.limits, on_done=on_done, transform=parse):
         results[path] = got
     items = []
     for p in paths:  # reading order: files by name
         got = results.get(str(p)) or FileFailure(str(p), "crashed", "读取过程异常中断，未能读取")
-        mtime = dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
-        items.append((rel[str(p)], got, mtime))
+        items.append((rel[str(p)], got, _mtime(p)))
     result = score_books(items, year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
                          workdir=ws.root, inbox=inbox)
     if not inbox.exists():
@@ -162,7 +188,7 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
     return result
 
 
-def score_books(items: list[tuple[str, RawBook | FileFailure, dt.datetime | None]], *, year: int,
+def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.datetime | None]], *, year: int,
                 as_of: dt.date, rules: Rules, roster: Roster, catalog: Catalog,
                 workdir: Path = Path("."), inbox: Path = Path(".")) -> Result:
     """Turn read workbooks (relative path, book or failure, file time) into a scored ``Result``."""
@@ -177,8 +203,11 @@ def score_books(items: list[tuple[str, RawBook | FileFailure, dt.datetime | None
                        action="已跳过（不是报送文件）" if got.skipped else "整个文件未合并")
             files.append(FileReport(relpath, status, message=got.message))
             continue
-        ret, found = read_return(got, relpath, year=year, rules=rules, roster=roster, catalog=catalog,
-                                 file_time=mtime)
+        if isinstance(got, ParsedBook):
+            ret, found = got.ret, got.issues
+        else:
+            ret, found = read_return(got, relpath, year=year, rules=rules, roster=roster, catalog=catalog,
+                                     file_time=mtime)
         issues.extend(found)
         if ret is None:
             why = next((i.message for i in found if i.severity == ERROR), "未能识别为报送文件")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .model import SCORED
-from .tally import months_elapsed
+from .tally import competition_ranks, months_elapsed
 
 
 @dataclass(frozen=True)
@@ -143,9 +143,8 @@ def previous_standings(result) -> Previous | None:
     by_cat: dict[str, list[PreviousUnit]] = defaultdict(list)
     for u in standings.values():
         by_cat[u.category].append(u)
-    for group in by_cat.values():
-        for u in group:  # competition ranking: equal totals share a rank
-            rank = 1 + sum(1 for o in group if o.total > u.total)
+    for group in by_cat.values():  # competition ranking, as tally: equal totals share a rank
+        for u, rank in zip(group, competition_ranks([u.total for u in group])):
             standings[u.unit] = PreviousUnit(**{**u.__dict__, "rank": rank})
     quarter = (end.month - 1) // 3 + 1
     return Previous(year=result.year, quarter=quarter, as_of=end, label=previous_label(result.year, end),

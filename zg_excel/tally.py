@@ -116,11 +116,20 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
     for t in ordered:
         by_cat[t.category].append(t)
     for group in by_cat.values():
-        ranked = sorted(group, key=lambda t: (-t.total, t.order))
-        for t in ranked:  # competition ranking: equal totals share a rank
-            t.rank = 1 + sum(1 for o in group if o.total > t.total)
+        ranks = competition_ranks([t.total for t in group])
+        for t, rank in zip(group, ranks):
+            t.rank = rank
             t.rank_in_category_of = len(group)
     return ordered, credits
+
+
+def competition_ranks(totals: list) -> list[int]:
+    """Rank of each total, highest first; equal totals share a rank (1, 2, 2, 4). One sort."""
+    order = sorted(range(len(totals)), key=lambda i: -totals[i])
+    ranks = [0] * len(totals)
+    for pos, i in enumerate(order):
+        ranks[i] = ranks[order[pos - 1]] if pos and totals[i] == totals[order[pos - 1]] else pos + 1
+    return ranks
 
 
 def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.date) -> None:

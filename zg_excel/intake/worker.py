@@ -78,22 +78,29 @@ def read_books(
     on_done: Callable[[str], None] | None = None,
     *,
     isolate: bool = True,
-) -> Iterator[tuple[str, RawBook | FileFailure]]:
+    transform: Callable[[str, RawBook], object] | None = None,
+) -> Iterator[tuple[str, RawBook | FileFailure | object]]:
     """Read every path; yield ``(path, RawBook | FileFailure)`` once per path, in
     completion order. ``on_done(path)`` is called as each file finishes (for a
     progress bar). Never raises for a bad file; stopping the iteration early
-    stops the workers."""
+    stops the workers.
+
+    ``transform(path, book)``, when given, runs in the worker on each book read
+    and its (picklable) result is yielded instead of the book: the per-file work
+    that follows reading then runs on every core, and only its result crosses
+    the pipe. If it raises, the book itself is yielded (the caller's own code
+    path then shows the error)."""
     todo = list(paths)
     if not todo:
         return
     if not isolate:
         for path in todo:
-            result = read_book(path, limits)
+            result = _transformed(transform, path, read_book(path, limits))
             if on_done is not None:
                 on_done(path)
             yield path, result
         return
-    pool = _Pool(limits, min(default_workers(limits), len(todo)))
+    pool = _Pool(limits, min(default_workers(limits), len(todo)), transform)
     try:
         for path, result in pool.run(todo):
             if on_done is not None:
@@ -182,7 +189,16 @@ class _AddressSpace:
         return self.resource is not None and _proc_vsize() > self.base + self.budget
 
 
-def _worker_main(conn, limits: IntakeLimits, err_path: str) -> None:
+def _transformed(transform, path: str, result):
+    if transform is None or not isinstance(result, RawBook):
+        return result
+    try:
+        return transform(path, result)
+    except Exception:  # noqa: BLE001 - a bug in the caller's step: hand back the book, the caller re-runs it
+        return result
+
+
+def _worker_main(conn, limits: IntakeLimits, err_path: str, transform=None) -> None:
     _child_setup(limits, err_path)
     space = _AddressSpace(limits)
     try:
@@ -205,7 +221,7 @@ def _worker_main(conn, limits: IntakeLimits, err_path: str) -> None:
             space.arm()
             if _child_test_hook is not None:
                 _child_test_hook(path)
-            result = read_book(path, limits)
+            result = _transformed(transform, path, read_book(path, limits))
         except MemoryError:
             result = failure(path, "memory", limit=limits.memory_mb)
         except BaseException:  # noqa: BLE001 - PanicException, SystemExit from a hook, anything
@@ -277,8 +293,9 @@ PREFETCH = 2
 
 
 class _Pool:
-    def __init__(self, limits: IntakeLimits, n: int):
+    def __init__(self, limits: IntakeLimits, n: int, transform=None):
         self.limits = limits
+        self.transform = transform
         self.n = max(1, n)
         if "fork" in multiprocessing.get_all_start_methods() and sys.platform != "darwin":
             self.ctx = multiprocessing.get_context("fork")
@@ -301,7 +318,7 @@ class _Pool:
         self._serial += 1
         err_path = os.path.join(self.tmpdir, f"worker-{self._serial}.err")
         parent_conn, child_conn = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_main, args=(child_conn, self.limits, err_path),
+        proc = self.ctx.Process(target=_worker_main, args=(child_conn, self.limits, err_path, self.transform),
                                 name=f"zg-excel-intake-{self._serial}", daemon=True)
         proc.start()
         child_conn.close()
