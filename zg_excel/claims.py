@@ -143,7 +143,7 @@ def _find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
         for ev in r.events:
             if ev.outcome not in COUNTED or not ev.unit:
                 continue
-            title = _normalize(ev.title or "")
+            title = ev.title_key or _normalize(ev.title or "")
             if title:
                 events.append(ev)
                 titles.append(title)

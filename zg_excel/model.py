@@ -53,6 +53,7 @@ class EventRow:
     source: Source
     unit: str
     title: str | None = None
+    title_key: str = ""  # values.normalize_key(title), computed once where the row is read
     form: str | None = None
     outlet_text: str | None = None  # as typed
     outlet: str | None = None  # catalog name, when found
@@ -82,6 +83,7 @@ class SubmissionRow:
     source: Source
     unit: str
     title: str | None = None
+    title_key: str = ""
     date: dt.date | None = None
     destination: str | None = None
     section: str | None = None

@@ -20,6 +20,11 @@ ENDORSEMENT = "批示"
 
 def fmt(value: Fraction, places: int = 2) -> str:
     """A points value for text: exact when it has a short decimal form, else rounded."""
+    den = value.denominator
+    if den == 1:
+        return str(value.numerator)  # most points are whole numbers
+    if den == 2:
+        return f"{'-' if value < 0 else ''}{abs(value.numerator) // 2}.5"
     for p in range(0, places + 1):
         scaled = value * 10**p
         if scaled.denominator == 1:

@@ -64,6 +64,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
     """Aggregate the scored rows of the kept files per roster unit."""
     units = {u.name: UnitTally(unit=u.name, category=u.category, order=u.order) for u in roster}
     credits: list[CreditLine] = []
+    provincial = {name: {normalize_key(o) for o in c.provincial_outlets} for name, c in rules.categories.items()}
     for r in sorted(returns, key=lambda r: r.relpath):
         t = units.get(r.unit or "")
         if t is None:
@@ -81,7 +82,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
                 t.adoptions_by_level[ev.level] = t.adoptions_by_level.get(ev.level, 0) + 1
             cat = rules.categories[t.category]
             if (cat.provincial_outlets and ev.points > 0 and ev.form in cat.provincial_forms
-                    and ev.outlet and normalize_key(ev.outlet) in {normalize_key(o) for o in cat.provincial_outlets}):
+                    and ev.outlet and normalize_key(ev.outlet) in provincial[t.category]):
                 t.provincial_org_adoptions += 1
             credit = credit_of(ev, rules)
             ev.credit = credit
@@ -154,7 +155,7 @@ def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.dat
                 cat = rules.categories[units[name].category]
                 if sub.destination not in cat.counts_destinations:
                     continue
-                key = (name, normalize_key(sub.title or ""), sub.date, sub.destination)
+                key = (name, sub.title_key, sub.date, sub.destination)
                 if key in seen:
                     continue
                 seen.add(key)

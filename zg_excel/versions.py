@@ -60,7 +60,7 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
 
 
 def event_key(ev: EventRow) -> tuple:
-    title = normalize_key(ev.title or "")
+    title = ev.title_key
     if ev.form == "批示":
         return (ev.unit, title, "批示", ev.declared_level)
     outlet = ev.outlet or normalize_key(ev.outlet_text or "")
@@ -68,7 +68,7 @@ def event_key(ev: EventRow) -> tuple:
 
 
 def submission_key(unit: str, sub: SubmissionRow) -> tuple:
-    return (unit, normalize_key(sub.title or ""), sub.date, sub.destination)
+    return (unit, sub.title_key, sub.date, sub.destination)
 
 
 def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:

@@ -17,7 +17,7 @@ from ..issues import ERROR, INFO, WARNING, Issue
 from ..model import EventRow, Return, Source, SubmissionRow
 from ..roster import Catalog, Roster
 from ..schema import DATA_SHEETS, EVENTS, HEADER_ROW, META_SHEET, SUBMISSIONS, UNIT_LABEL, Column, SheetSchema
-from ..values import Bad, clean_text, normalize_header, parse_count, parse_date, parse_minutes, parse_yes_no
+from ..values import Bad, clean_text, normalize_header, normalize_key, parse_count, parse_date, parse_minutes, parse_yes_no
 from .raw import RawBook, RawSheet
 
 HEADER_SCAN_ROWS = 30
@@ -407,6 +407,7 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
     col = loc.schema.column
     ok = True
     ev.title = clean_text(cells.get("稿件标题"))
+    ev.title_key = normalize_key(ev.title) if ev.title else ""
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     form_text = clean_text(cells.get("录用形式"))
     if form_text is None:
@@ -483,6 +484,7 @@ def _submission(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> Submissio
     col = loc.schema.column
     ok = True
     sub.title = clean_text(cells.get("稿件标题"))
+    sub.title_key = normalize_key(sub.title) if sub.title else ""
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     d, good = _date(ctx, src, cells, "报送日期", loc)
     sub.date = d

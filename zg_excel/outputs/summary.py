@@ -75,6 +75,8 @@ def quarter_of(result) -> int:
 
 def num(value: Fraction, places: int = 2) -> float:
     """A points value as the number Excel shows: rounded once, half up."""
+    if value.denominator in (1, 2):  # whole and half points are exact in binary
+        return value.numerator / value.denominator
     return float(round_half_up(value, places))
 
 
@@ -749,13 +751,11 @@ def _write_event(book: _Book, ws, r: int, e, *, wrap: bool = True) -> None:
         def text(c, value, f):
             _s(ws, r, c, value, f)
         tw, center, bad = book.wrap, book.center_wrap, book.bad_wrap
-    else:
-        write_string, write_blank = ws.write_string, ws.write_blank
+    else:  # the long sheets: blank cells are not written at all (a quarter of the cells, no data)
+        write_string = ws.write_string
 
         def text(c, value, f):
-            if value is None or value == "":
-                write_blank(r, c, None, f)
-            else:
+            if value:
                 write_string(r, c, value, f)
         tw, center, bad = book.text, book.center, book.bad_c
     text(0, e.unit, tw)
@@ -764,21 +764,22 @@ def _write_event(book: _Book, ws, r: int, e, *, wrap: bool = True) -> None:
     text(3, e.outlet_text, tw)
     text(4, e.outlet, tw)
     text(5, e.level or e.outlet_level, book.center)
-    _date_cell(book, ws, r, 6, e.date)
+    if e.date or wrap:
+        _date_cell(book, ws, r, 6, e.date)
     if e.chars is not None:
         ws.write_number(r, 7, e.chars, book.int)
-    else:
+    elif wrap:
         ws.write_blank(r, 7, None, book.int)
     if e.minutes is not None:
         ws.write_number(r, 8, float(e.minutes), book.pts_g)
-    else:
+    elif wrap:
         ws.write_blank(r, 8, None, book.pts_g)
     text(9, f"×{fmt(e.multiplier)}" if e.multiplier != 1 else "", book.center)
     ws.write_number(r, 10, num(e.points), book.pts_g)
     text(11, e.section, book.center)
     if e.credit:
         ws.write_number(r, 12, num(e.credit), book.pts_g)
-    else:
+    elif wrap:
         ws.write_blank(r, 12, None, book.pts_g)
     text(13, OUTCOME_ZH.get(e.outcome, e.outcome), center if e.outcome == SCORED else bad)
     text(14, e.explanation, tw)
@@ -913,22 +914,22 @@ def _credits(book: _Book, result) -> None:
     from ..scoring import fmt
 
     frac = result.rules.credit_fraction
+    ratio = f"{frac.numerator}/{frac.denominator}"
     order = {t.unit: t.order for t in result.units}
     r = 3
     for line in sorted(result.credits, key=lambda c: (order.get(c.section, 0), order.get(c.event.unit, 0),
                                                        c.event.source.file, c.event.source.row)):
-        e = line.event
-        _s(ws, r, 0, line.section, book.center)
-        _s(ws, r, 1, e.unit, book.wrap)
-        _s(ws, r, 2, e.title, book.wrap)
-        _s(ws, r, 3, e.outlet or e.outlet_text, book.wrap)
+        e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
+        ws.write_string(r, 0, line.section, book.center)
+        ws.write_string(r, 1, e.unit, book.text)
+        ws.write_string(r, 2, e.title or "", book.text)
+        ws.write_string(r, 3, e.outlet or e.outlet_text or "", book.text)
         _date_cell(book, ws, r, 4, e.date)
         ws.write_number(r, 5, num(e.points), book.pts_g)
-        _s(ws, r, 6, f"{frac.numerator}/{frac.denominator}", book.center)
+        ws.write_string(r, 6, ratio, book.center)
         ws.write_number(r, 7, num(line.credit), book.pts_g)
-        _s(ws, r, 8, f"{e.unit}得{fmt(e.points)}分 × {frac.numerator}/{frac.denominator} = {fmt(line.credit)}",
-           book.wrap)
-        _s(ws, r, 9, e.source.file, book.wrap)
+        ws.write_string(r, 8, f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}", book.text)
+        ws.write_string(r, 9, e.source.file, book.text)
         ws.write_number(r, 10, e.source.row, book.int)
         r += 1
     if r == 3:
