@@ -18,7 +18,7 @@ SEVERITY_ZH = {ERROR: "错误", WARNING: "警告", INFO: "提示"}
 _SEVERITY_ORDER = {ERROR: 0, WARNING: 1, INFO: 2}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Issue:
     """One problem, located as precisely as the input allows.
 

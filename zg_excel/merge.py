@@ -70,6 +70,30 @@ class _ParseInWorker:
         return ParsedBook(book.format, ret, issues)
 
 
+class _Sharer:
+    """One object per distinct value for the fields that repeat across rows.
+
+    Rows arrive pickled, file by file, so ``郑州日报`` or 2026-03-05 would
+    otherwise be a new object in every row: at 500,000 rows that alone is
+    hundreds of MB. Dates and short category strings are shared here.
+    """
+
+    EVENT_FIELDS = ("unit", "form", "outlet_text", "outlet", "outlet_level", "declared_level", "date", "section")
+    SUB_FIELDS = ("unit", "date", "destination", "section")
+
+    def __init__(self) -> None:
+        self.seen: dict = {}
+
+    def share(self, ret: Return) -> None:
+        seen = self.seen
+        for rows, fields in ((ret.events, self.EVENT_FIELDS), (ret.submissions, self.SUB_FIELDS)):
+            for row in rows:
+                for name in fields:
+                    value = getattr(row, name)
+                    if value is not None:
+                        setattr(row, name, seen.setdefault(value, value))
+
+
 def _mtime(p: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
 
@@ -173,7 +197,10 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
             progress("read", done, total, rel.get(path, path))
 
     parse = _ParseInWorker(inbox, year, rules, roster, catalog)
+    shared = _Sharer()
     for path, got in read_books([str(p) for p in paths], rules.limits, on_done=on_done, transform=parse):
+        if isinstance(got, ParsedBook) and got.ret is not None:
+            shared.share(got.ret)
         results[path] = got
     items = []
     for p in paths:  # reading order: files by name
@@ -239,4 +266,7 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
                     workdir=workdir, inbox=inbox, units=units, credits=credits, returns=returns,
                     files=files, issues=issues)
     result.previous = previous_standings(result)
+    for r in returns:  # the keys served duplicates, claims and tally; outputs do not need them
+        for row in (*r.events, *r.submissions):
+            row.title_key = ""
     return result

@@ -36,7 +36,7 @@ NOT_COUNTED = "not_counted"  # destination does not count for the unit's categor
 SUB_OUTCOMES = (COUNTED, NOT_COUNTED, DUPLICATE, OUT_OF_PERIOD, INVALID, SUPERSEDED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     file: str  # path relative to the inbox
     sheet: str
@@ -46,14 +46,14 @@ class Source:
         return f"{self.file} / {self.sheet} / 第{self.row}行"
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a city's 500,000 rows must fit in a few hundred MB
 class EventRow:
     """One 录用登记 row: an adoption, a digest or an endorsement."""
 
     source: Source
     unit: str
     title: str | None = None
-    title_key: str = ""  # values.normalize_key(title), computed once where the row is read
+    title_key: str = ""  # values.normalize_key(title): set where the row is read, cleared once scored
     form: str | None = None
     outlet_text: str | None = None  # as typed
     outlet: str | None = None  # catalog name, when found
@@ -76,7 +76,7 @@ class EventRow:
     duplicate_of: Source | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class SubmissionRow:
     """One 报送登记 row: a manuscript submitted upward."""
 

@@ -125,9 +125,19 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
         else:
             points = Fraction(0)
             text += "，严重失实或政治性问题不计分 → 0"
-    ev.points = points
-    ev.explanation = text
+    ev.points = _shared(points)
+    ev.explanation = _shared(text)
     return issues
+
+
+_SHARED: dict = {}
+
+
+def _shared(value):
+    """One object per distinct explanation or points value (a handful over 100,000s of rows)."""
+    if len(_SHARED) > 10_000:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 def credit_of(ev: EventRow, rules: Rules) -> Fraction:
