@@ -58,7 +58,7 @@ def events(rng, short, months, outlets, per_month=1, section=None):
     for m in months:
         for d in month_dates(rng, m, per_month):
             outlet = rng.choice(outlets)
-            chars = rng.choice([650, 800, 900, 1000, 1200, 1500, 2300])
+            chars = rng.choice([650, 700, 800, 850, 900, 950, 1000, 1000, 1200, 2300])
             row = {"稿件标题": title(rng, short), "录用形式": "采用", "媒体名称": outlet, "录用日期": d,
                    "字数": chars}
             if section and rng.random() < 0.3 and outlet not in ("上街区党建网", "上街组工动态", "上街时讯"):
@@ -90,7 +90,7 @@ def main(out: Path = HERE) -> list[Path]:
     district = ["上街区党建网", "上街组工动态", "上街时讯"]
     city = ["郑州日报", "《郑州组织信息》", "《郑州组工通讯》", "郑州电视台"]
     province = ["河南日报", "《河南组工信息》"]
-    town_outlets = district * 3 + city * 2 + province
+    town_outlets = district * 4 + city + province[:1]
     up = ["区委组织部"] * 4 + ["市委组织部"]
 
     # 峡窝镇党委: one file a month; typed dates, 1200字, an endorsement of an earlier manuscript.
@@ -170,7 +170,7 @@ def main(out: Path = HERE) -> list[Path]:
     for unit in ("办公室", "组织科", "干部科", "干部监督科", "信息调研科", "人才工作科"):
         per = (lambda m: 1 if m in (2, 7) else 2) if unit == "干部监督科" else 2
         dests = ["市委组织部"] * 5 + ["省委组织部"]
-        evs = events(rng, unit, [1, 3, 4, 6, 8, 9], section_outlets)
+        evs = events(rng, unit, [2, 5, 8] if unit in ("办公室", "人才工作科") else [1, 4, 6, 9], section_outlets)
         if unit == "信息调研科":
             evs.append({"稿件标题": "以高质量组工信息服务领导决策", "录用形式": "采用", "媒体名称": "中组部《组工信息》",
                         "录用日期": dt.date(YEAR, 8, 26), "字数": 2100})

@@ -167,7 +167,8 @@ def test_points_equal_the_merge_of_the_same_file(here):
 def test_rules_of_the_working_folder_are_used(here):
     f = copy(CLEAN, here / "inbox")
     before = check_files([f], here, year=2026, as_of=AS_OF).files[0].points
-    (here / "rules.toml").write_text("[multiplier]\nfactor = 2\n", encoding="utf-8")
+    (here / "rules.toml").write_text('[points]\n"采用" = { "区级" = 2, "市级" = 6, "省级" = 11, "中央级" = 31 }\n',
+                                     encoding="utf-8")
     after = check_files([f], here, year=2026, as_of=AS_OF).files[0].points
     assert after != before
 

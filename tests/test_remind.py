@@ -43,10 +43,21 @@ def test_sample_reminders(sample_result):
     assert [r.unit for r in rs] == [t.unit for t in sample_result.units if t.unit in expected]  # roster order
     assert by_unit["矿山街道党工委"].kinds == (R.NOT_RETURNED,)
     assert "尚未报送2026年1—9月组工信息统计表" in by_unit["矿山街道党工委"].text
-    assert by_unit["济源路街道党工委"].kinds == (R.SHORT_MONTHS,)
+    for t in sample_result.units:  # each reason named exactly when the tally says so
+        if t.unit not in by_unit or not t.returned:
+            continue
+        kinds = by_unit[t.unit].kinds
+        if sample_result.rules.categories[t.category].monthly_submissions:
+            assert (R.SHORT_MONTHS in kinds) == bool(t.short_months), t.unit
+        else:
+            assert (R.ZERO_MONTHS in kinds) == (0 in t.submissions_by_month.values()), t.unit
+        assert (R.POINTS_BEHIND in kinds) == t.behind_prorated, t.unit
+    assert R.SHORT_MONTHS in by_unit["济源路街道党工委"].kinds
     assert "5月1条，低于每月2条的要求" in by_unit["济源路街道党工委"].text
+    edu = sample_result.unit("区委教育工委")
     assert R.POINTS_BEHIND in by_unit["区委教育工委"].kinds
-    assert "积分11分，低于序时进度目标15分（全年目标20分）" in by_unit["区委教育工委"].text
+    assert (f"积分{R._pts(edu.total)}分，低于序时进度目标15分（全年目标20分）"
+            in by_unit["区委教育工委"].text)
     assert "2月1条、7月1条" in by_unit["干部监督科"].text
     assert "中心路街道党工委" not in by_unit
 
