@@ -231,6 +231,11 @@ def main(argv: list[str] | None = None) -> None:
         except (AttributeError, ValueError):
             pass
     args = sys.argv[1:] if argv is None else argv
+    # A merge keeps 100,000s of row objects alive; the default GC threshold (700
+    # allocations) re-walks them all every few milliseconds. Collect less often.
+    import gc
+
+    gc.set_threshold(100_000, 50, 100)
     try:
         cli.main(args=args, prog_name="zg-excel", standalone_mode=False)
     except click.exceptions.Abort:
