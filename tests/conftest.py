@@ -90,3 +90,9 @@ def crafted_generated(tmp_path_factory) -> dict[str, str]:
                    check=True, capture_output=True, timeout=600)
     stored = {p.name for p in (corpus / "crafted").iterdir()}
     return {f"generated/{p.name}": str(p) for p in sorted(out.iterdir()) if p.name not in stored}
+
+
+def pytest_collectreport(report):
+    """A whole test module skipped at collection is a failure in CI too."""
+    if os.environ.get("ZG_REQUIRE_TOOLS") == "1" and report.skipped:
+        report.outcome = "failed"
