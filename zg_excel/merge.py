@@ -78,7 +78,8 @@ class _Sharer:
     hundreds of MB. Dates and short category strings are shared here.
     """
 
-    EVENT_FIELDS = ("unit", "form", "outlet_text", "outlet", "outlet_level", "declared_level", "date", "section")
+    EVENT_FIELDS = ("unit", "form", "outlet_text", "outlet", "outlet_level", "declared_level", "date", "section",
+                    "chars", "minutes")
     SUB_FIELDS = ("unit", "date", "destination", "section")
 
     def __init__(self) -> None:

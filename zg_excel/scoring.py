@@ -125,15 +125,15 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
         else:
             points = Fraction(0)
             text += "，严重失实或政治性问题不计分 → 0"
-    ev.points = _shared(points)
-    ev.explanation = _shared(text)
+    ev.points = shared(points)
+    ev.explanation = shared(text)
     return issues
 
 
 _SHARED: dict = {}
 
 
-def _shared(value):
+def shared(value):
     """One object per distinct explanation or points value (a handful over 100,000s of rows)."""
     if len(_SHARED) > 10_000:
         _SHARED.clear()

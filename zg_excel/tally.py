@@ -10,7 +10,7 @@ from fractions import Fraction
 from .config import Rules
 from .model import COUNTED, DUPLICATE, INVALID, NOT_COUNTED, OUT_OF_PERIOD, SCORED, SUPERSEDED, EventRow, Return
 from .roster import Roster
-from .scoring import credit_of
+from .scoring import credit_of, shared
 from .values import normalize_key
 
 
@@ -85,7 +85,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
                     and ev.outlet and normalize_key(ev.outlet) in provincial[t.category]):
                 t.provincial_org_adoptions += 1
             credit = credit_of(ev, rules)
-            ev.credit = credit
+            ev.credit = shared(credit)
             if credit and ev.section in units:
                 units[ev.section].credit += credit
                 credits.append(CreditLine(section=ev.section, event=ev, credit=credit))
