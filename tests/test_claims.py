@@ -8,7 +8,6 @@ import random
 import time
 from fractions import Fraction
 
-import pytest
 
 from tests.factory import book, ev, score
 from zg_excel.claims import CODE, WINDOW, find_claims

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from lxml import etree
 
 from zg_excel.outputs.docx_bulletin import write_bulletin_docx

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 
 from tests.factory import book, ev, score
 from zg_excel.issues import ERROR, INFO, WARNING

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 from tests.conftest import SAMPLES
 from zg_excel.merge import merge, resolve_period

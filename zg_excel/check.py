@@ -20,10 +20,18 @@ from pathlib import Path
 from typing import Callable
 
 from .config import Rules, load_rules
-from .issues import ERROR, INFO, WARNING, Issue
 from .intake.raw import FileFailure, IntakeLimits, RawBook
-from .merge import FAILED, MERGED, REJECTED, SKIPPED, list_inbox, resolve_period, score_books
-from .model import (INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET)
+from .issues import ERROR, INFO, WARNING, Issue
+from .merge import (
+    FAILED,
+    MERGED,
+    REJECTED,
+    SKIPPED,
+    list_inbox,
+    resolve_period,
+    score_books,
+)
+from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
 from .roster import Catalog, Roster, load_catalog, load_roster
 from .scoring import fmt
 from .workspace import Workspace

@@ -15,18 +15,9 @@ import click
 from . import __version__
 from .cli_zh import install as _install_chinese
 from .cli_zh import localize as _localize
+from .commands.common import CONTEXT, SetupError, parse_date
 
 _install_chinese()
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class SetupError(click.ClickException):
-    """A set-up error shown without a traceback; exit code 2."""
-
-    exit_code = 2
-
-    def format_message(self) -> str:
-        return self.message
 
 
 def _workdir_option(f):
@@ -150,21 +141,12 @@ def template_cmd(workdir: Path, year: int | None, units: tuple[str, ...], quiet:
     _say(quiet, f"共生成 {len(paths)} 个模板：{ws.outbox}")
 
 
-def _parse_date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2026-09-30（收到：{value}）") from None
-
-
 @cli.command("merge", context_settings=CONTEXT)
 @_workdir_option
 @click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=_parse_date, default=None,
+@click.option("--as-of", "as_of", callback=parse_date, default=None,
               help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
-@click.option("--date", "issued", callback=_parse_date, default=None, help="通报的成文日期（默认今天）")
+@click.option("--date", "issued", callback=parse_date, default=None, help="通报的成文日期（默认今天）")
 @_quiet_option
 def merge_cmd(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     """合并 inbox/ 中各单位报回的文件，计分，生成汇总表、通报和 result.json。

@@ -34,7 +34,6 @@ import re
 import smtplib
 import socket
 import ssl
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from email import policy as _email_policy
@@ -46,6 +45,8 @@ from typing import Any, Iterable, Mapping, Sequence
 from urllib.parse import quote
 
 import jinja2
+
+from .workspace import atomic_write_bytes
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -1269,21 +1270,6 @@ def sent_log_path(workdir: Path | str) -> Path:
     return mail_dir(workdir) / SENT_LOG_NAME
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=str(path.parent), prefix=".tmp-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _coerce_sender(sender: Mailbox | str | None) -> Mailbox | None:
@@ -1333,7 +1319,7 @@ def write_drafts(
         )
         try:
             data = message_bytes(build_email(message, sender=box, draft=True))
-            _write_atomic(path, data)
+            atomic_write_bytes(path, data)
         except PermissionError:
             result.results.append(
                 MessageResult(

@@ -14,11 +14,11 @@ from typing import Callable
 
 from .claims import find_claims
 from .config import Rules
-from .issues import ERROR, INFO, IssueLog
 from .intake.raw import FileFailure, RawBook
 from .intake.returns import read_return
-from .previous import Previous, previous_standings
+from .issues import ERROR, INFO, IssueLog
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
+from .previous import Previous, previous_standings
 from .roster import Catalog, Roster
 from .scoring import score_event
 from .tally import CreditLine, UnitTally, months_elapsed, tally

@@ -14,8 +14,15 @@ from pathlib import Path
 
 from .config import ConfigError, Rules, _merge, default_rules_text, load_rules
 from .issues import ERROR, INFO, WARNING, Issue
-from .roster import (CATALOG_COLUMNS, CATALOG_FILE, ROSTER_COLUMNS, ROSTER_FILE, _default_rows, _read_table,
-                     split_aliases)
+from .roster import (
+    CATALOG_COLUMNS,
+    CATALOG_FILE,
+    ROSTER_COLUMNS,
+    ROSTER_FILE,
+    _default_rows,
+    _read_table,
+    split_aliases,
+)
 from .values import normalize_key
 from .workspace import RULES_FILE
 

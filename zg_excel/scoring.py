@@ -12,8 +12,16 @@ from fractions import Fraction
 
 from .config import Rules, round_half_up
 from .issues import WARNING, Issue
-from .model import (DUPLICATE, INVALID, NOT_ORG_WORK, OUT_OF_PERIOD, SCORED, SUPERSEDED,
-                    UNKNOWN_OUTLET, EventRow)
+from .model import (
+    DUPLICATE,
+    INVALID,
+    NOT_ORG_WORK,
+    OUT_OF_PERIOD,
+    SCORED,
+    SUPERSEDED,
+    UNKNOWN_OUTLET,
+    EventRow,
+)
 
 ENDORSEMENT = "批示"
 

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .config import Rules
-from .model import COUNTED, DUPLICATE, INVALID, NOT_COUNTED, OUT_OF_PERIOD, SCORED, SUPERSEDED, EventRow, Return
+from .model import (
+    COUNTED,
+    DUPLICATE,
+    INVALID,
+    NOT_COUNTED,
+    OUT_OF_PERIOD,
+    SCORED,
+    SUPERSEDED,
+    EventRow,
+    Return,
+)
 from .roster import Roster
 from .scoring import credit_of, shared
 from .values import normalize_key

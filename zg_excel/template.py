@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
-import secrets
 from collections.abc import Callable, Iterable
 from fractions import Fraction
 from pathlib import Path
@@ -47,6 +45,7 @@ from .schema import (
     Column,
     SheetSchema,
 )
+from .workspace import atomic_write_bytes
 
 __all__ = ["template_filename", "write_template", "write_templates", "DATA_ROWS", "FINGERPRINT_TAG"]
 
@@ -102,7 +101,7 @@ def write_template(path, *, unit, year: int, roster: Roster, catalog: Catalog, r
     unit = _resolve_unit(unit, roster)
     year = int(year)
     data = _build(unit=unit, year=year, roster=roster, catalog=catalog, rules=rules)
-    _write_atomically(Path(path), data)
+    atomic_write_bytes(Path(path), data)
 
 
 def write_templates(
@@ -152,21 +151,6 @@ def _resolve_unit(unit, roster: Roster) -> Unit:
     return found
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    # A plain open() (not mkstemp) so the final file gets the user's usual permissions.
-    tmp = path.with_name(f".~{path.stem}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            tmp.unlink()
-        except FileNotFoundError:
-            pass
-        raise
 
 
 # ----------------------------------------------------------------- workbook
@@ -436,7 +420,7 @@ def _validation(col: Column, *, year: int, rules: Rules, media_source, section_s
             return dv | {"validate": "any"}
         dv.update(
             validate="list", source=media_source, error_type="information", error_title="媒体不在媒体目录中",
-            error_message=(f"“媒体目录”中没有这个媒体。点“确定”可保留所填名称，请在“备注”中注明媒体级别，"
+            error_message=("“媒体目录”中没有这个媒体。点“确定”可保留所填名称，请在“备注”中注明媒体级别，"
                            "由区委组织部核定后计分。"),
         )
     elif kind == "count":

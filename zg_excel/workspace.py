@@ -15,8 +15,18 @@ from importlib import resources
 from pathlib import Path
 
 from .config import ConfigError, Rules, default_rules_text, load_rules
-from .roster import (CATALOG_COLUMNS, CATALOG_FILE, ROSTER_COLUMNS, ROSTER_FILE, Catalog, Roster,
-                     default_catalog_rows, default_roster_rows, load_catalog, load_roster)
+from .roster import (
+    CATALOG_COLUMNS,
+    CATALOG_FILE,
+    ROSTER_COLUMNS,
+    ROSTER_FILE,
+    Catalog,
+    Roster,
+    default_catalog_rows,
+    default_roster_rows,
+    load_catalog,
+    load_roster,
+)
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
@@ -87,6 +97,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it replaces the old file
         os.chmod(tmp, _public_mode())
         os.replace(tmp, path)
     except BaseException:

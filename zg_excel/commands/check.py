@@ -6,31 +6,12 @@ Only parses options, calls :func:`zg_excel.check.check_files` and prints
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 from pathlib import Path
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class SetupError(click.ClickException):
-    """A bad rules file, roster or catalog: shown without a traceback, exit code 2."""
-
-    exit_code = 2
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def _parse_date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2026-09-30（收到：{value}）") from None
+from .common import CONTEXT, SetupError, parse_date
 
 
 @click.command("check", context_settings=CONTEXT)
@@ -39,7 +20,7 @@ def _parse_date(ctx, param, value):
 @click.option("-w", "--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
               show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；没有时用内置默认）")
 @click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=_parse_date, default=None,
+@click.option("--as-of", "as_of", callback=parse_date, default=None,
               help="统计截止日期 YYYY-MM-DD（默认今天）")
 @click.option("-q", "--quiet", is_flag=True, help="不显示读取进度")
 def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet: bool) -> None:

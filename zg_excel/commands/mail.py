@@ -12,12 +12,7 @@ import click
 
 from zg_excel import mailer
 
-
-class _SetupError(click.ClickException):
-    """A setup problem (missing file, bad mail.toml): exit code 2."""
-
-    exit_code = 2
-
+from .common import SetupError
 
 HELP = """把汇总表、通报、登记表或催报通过邮件发出。
 
@@ -58,11 +53,11 @@ def _load_units(workdir: Path) -> list:
         from zg_excel.roster import load_roster
         from zg_excel.workspace import Workspace
     except ImportError:
-        raise _SetupError("名册功能不可用，无法按名册发送") from None
+        raise SetupError("名册功能不可用，无法按名册发送") from None
     try:
         roster = load_roster(workdir, load_rules(Workspace(workdir).rules_file))
     except ConfigError as exc:
-        raise _SetupError(str(exc)) from None
+        raise SetupError(str(exc)) from None
     return list(roster.units)
 
 
@@ -171,7 +166,7 @@ def mail(
     except mailer.AddressError as exc:
         raise click.UsageError(str(exc)) from None
     except mailer.MailError as exc:
-        raise _SetupError(str(exc)) from None
+        raise SetupError(str(exc)) from None
 
     if not send:
         result = mailer.write_drafts(plan, workdir, sender=settings.sender)
@@ -189,7 +184,7 @@ def mail(
             try:
                 result = mailer.send_plan(plan, workdir, settings, password=password)
             except mailer.MailError as exc:
-                raise _SetupError(str(exc)) from None
+                raise SetupError(str(exc)) from None
     _render(result, workdir, quiet)
     if not result.ok:
         ctx.exit(1)

@@ -7,39 +7,20 @@ and prints the combined list.
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class _SetupError(click.ClickException):
-    """A set-up error (missing folder, bad rules/roster/catalog): exit code 2."""
-
-    exit_code = 2
-
-    def format_message(self) -> str:
-        return self.message
-
-
-def _parse_date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD，如 2026-09-30（收到：{value}）") from None
+from .common import CONTEXT, SetupError, parse_date
 
 
 @click.command("remind", context_settings=CONTEXT)
 @click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
 @click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=_parse_date, default=None,
+@click.option("--as-of", "as_of", callback=parse_date, default=None,
               help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
-@click.option("--deadline", callback=_parse_date, default=None,
+@click.option("--deadline", callback=parse_date, default=None,
               help="补报截止日期 YYYY-MM-DD（默认5天后，遇周末顺延到周一）")
 @click.option("-q", "--quiet", is_flag=True, help="安静模式：不显示催报汇总")
 def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> None:
@@ -59,12 +40,12 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     from ..workspace import Workspace
 
     if not workdir.is_dir():
-        raise _SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
+        raise SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
     ws = Workspace(workdir)
     try:
         loaded = ws.load()
     except ConfigError as exc:
-        raise _SetupError(str(exc)) from None
+        raise SetupError(str(exc)) from None
     result = merge(workdir, year=year, as_of=as_of, loaded=loaded)
     reminders = build_reminders(result, deadline=deadline)
     paths = write_reminders(reminders, ws.output)

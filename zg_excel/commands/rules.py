@@ -12,16 +12,7 @@ import click
 
 from zg_excel.issues import ERROR, SEVERITY_ZH
 
-CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-
-
-class SetupError(click.ClickException):
-    """The working folder itself is missing: exit code 2."""
-
-    exit_code = 2
-
-    def format_message(self) -> str:
-        return self.message
+from .common import CONTEXT, SetupError
 
 
 @click.group("rules", context_settings=CONTEXT)

@@ -44,7 +44,13 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .raw import FileFailure, IntakeLimits, RawBook, RawSheet
-from .sniff import Sniffed, claims_spreadsheet, is_lock_file_name, office_document_part, sniff_bytes
+from .sniff import (
+    Sniffed,
+    claims_spreadsheet,
+    is_lock_file_name,
+    office_document_part,
+    sniff_bytes,
+)
 
 MB = 1 << 20
 MAX_NOTES = 20  # per book; further notes are summarised

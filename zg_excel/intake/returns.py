@@ -16,8 +16,26 @@ from ..config import Rules
 from ..issues import ERROR, INFO, WARNING, Issue
 from ..model import EventRow, Return, Source, SubmissionRow
 from ..roster import Catalog, Roster
-from ..schema import DATA_SHEETS, EVENTS, HEADER_ROW, META_SHEET, SUBMISSIONS, UNIT_LABEL, Column, SheetSchema
-from ..values import Bad, clean_text, normalize_header, normalize_key, parse_count, parse_date, parse_minutes, parse_yes_no
+from ..schema import (
+    DATA_SHEETS,
+    EVENTS,
+    HEADER_ROW,
+    META_SHEET,
+    SUBMISSIONS,
+    UNIT_LABEL,
+    Column,
+    SheetSchema,
+)
+from ..values import (
+    Bad,
+    clean_text,
+    normalize_header,
+    normalize_key,
+    parse_count,
+    parse_date,
+    parse_minutes,
+    parse_yes_no,
+)
 from .raw import RawBook, RawSheet
 
 HEADER_SCAN_ROWS = 30

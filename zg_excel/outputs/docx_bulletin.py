@@ -37,10 +37,9 @@ import math
 import os
 import re
 import unicodedata
-import uuid
 import zipfile
-from pathlib import Path
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from docx import Document
@@ -51,6 +50,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
 from lxml import etree
+
+from ..workspace import atomic_write_bytes
 
 __all__ = ["write_bulletin_docx"]
 
@@ -186,7 +187,7 @@ def write_bulletin_docx(
     buf = io.BytesIO()
     doc.save(buf)
     data = _normalise_zip(buf.getvalue())
-    _atomic_write(Path(os.fspath(path)), data)
+    atomic_write_bytes(Path(os.fspath(path)), data)
 
 
 # ---------------------------------------------------------------- parsing
@@ -897,21 +898,3 @@ def _normalise_zip(data: bytes) -> bytes:
             dst.writestr(zi, blob)
     return out.getvalue()
 
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    tmp = directory / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(tmp, flags, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
