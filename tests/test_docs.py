@@ -49,3 +49,13 @@ def test_every_command_has_chinese_help_with_an_example():
         assert re.search(r"[\u4e00-\u9fff]", text), name
         if not hasattr(cmd, "commands"):
             assert "示例" in text, f"{name} help has no example"
+
+
+def test_lazy_command_list_matches_the_commands_own_help():
+    import click
+
+    from zg_excel.cli import LazyGroup
+
+    for name, (_, _, short) in LazyGroup.lazy.items():
+        cmd = cli.get_command(click.Context(cli), name)
+        assert short[:8] == (cmd.help or "").strip()[:8], name
