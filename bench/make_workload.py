@@ -114,7 +114,9 @@ def write_roster(path: Path, rows: list[dict[str, str]]) -> None:
     import xlsxwriter
 
     tmp = path.with_name(path.name + ".tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False})
+    # in_memory + a fixed creation date: the same rows give the same bytes
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True})
+    wb.set_properties({"created": dt.datetime(2026, 1, 1)})
     ws = wb.add_worksheet("单位名册")
     for c, name in enumerate(ROSTER_COLUMNS):
         ws.write_string(0, c, name)
