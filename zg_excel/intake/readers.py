@@ -441,6 +441,13 @@ def _cell_limit_failure(path: str, e: BaseException) -> FileFailure | None:
     return None
 
 
+def _definite_failure(path: str, e: BaseException) -> FileFailure | None:
+    """A calamine error that no fallback reader can get past: a password, or a DoS-sized range."""
+    if _is_password_error(e):
+        return failure(path, "encrypted")
+    return _cell_limit_failure(path, e)
+
+
 def _is_entity_error(e: BaseException) -> bool:
     text = str(e)
     return "entity" in text.lower() or "EntitiesForbidden" in repr(e.__context__ or "")
@@ -476,10 +483,9 @@ def _read_ooxml(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> Ra
     except _Refused:
         raise
     except Exception as e:  # noqa: BLE001 - calamine raises its own family and OSError
-        if _is_password_error(e):
-            return failure(path, "encrypted")
-        if _cell_limit_failure(path, e):
-            return _cell_limit_failure(path, e)
+        fail = _definite_failure(path, e)
+        if fail is not None:
+            return fail
         entity = _is_entity_error(e)
         budget = _Budget(path, limits)
         try:
@@ -1145,10 +1151,9 @@ def _read_calamine_only(path: str, data: bytes, sn: Sniffed, limits: IntakeLimit
     except _Refused:
         raise
     except Exception as e:  # noqa: BLE001
-        if _is_password_error(e):
-            return failure(path, "encrypted")
-        if _cell_limit_failure(path, e):
-            return _cell_limit_failure(path, e)
+        fail = _definite_failure(path, e)
+        if fail is not None:
+            return fail
         if _is_entity_error(e):
             return failure(path, "corrupt", "corrupt_xml_entities")
         return failure(path, "corrupt")
@@ -1172,10 +1177,9 @@ def _read_xls(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> RawB
         except _Refused:
             raise
         except Exception as e:  # noqa: BLE001
-            if _is_password_error(e):
-                return failure(path, "encrypted")
-            if _cell_limit_failure(path, e):
-                return _cell_limit_failure(path, e)
+            fail = _definite_failure(path, e)
+            if fail is not None:
+                return fail
             sheets = None
         if sheets is not None:
             _restore_xls_errors(data, sheets, budget)
