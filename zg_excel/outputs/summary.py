@@ -295,6 +295,15 @@ def fit_row(ws, r: int, lines: int, *, line_pt: float = LINE_PT) -> None:
         ws.set_row(r, height)
 
 
+def wrapped_height(values, formats, widths) -> float | None:
+    """Row height for a streamed row whose wrapped cells need more than one line (as ``fit_row``)."""
+    lines = 1
+    for v, f, w in zip(values, formats, widths):
+        if type(v) is str and v and f is not None and getattr(f, "text_wrap", 0):
+            lines = max(lines, text_lines(v, w))
+    return round(lines * LINE_PT + 3, 1) if lines > 1 else None
+
+
 def _s(ws, r: int, c: int, value, fmt) -> None:
     """Write text as text, whatever it looks like (formulas and links stay inert).
 
@@ -794,13 +803,40 @@ def _events_in_order(result):
 
 
 def _details(book: _Book, result) -> None:
+    """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
+    from ..scoring import fmt
+    from .rowstream import RowStream
+
     cols = _event_columns()
     ws = book.sheet(DETAILS, f"{period_label(result)}组工信息录用明细", cols)
-    r = 3
-    for e in _events_in_order(result):
-        _write_event(book, ws, r, e, wrap=False)
-        r += 1
-    ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
+    t, c, g, i = book.text, book.center, book.pts_g, book.int
+    formats = [t, t, c, t, t, c, book.date, i, g, c, g, c, g, c, t, t, c, i]
+    bad = formats.copy()
+    bad[13] = book.bad_c
+    nums: dict = {}
+    times: dict = {}
+
+    def number(value):
+        n = nums.get(value)
+        if n is None:
+            n = nums[value] = num(value)
+        return n
+
+    with RowStream(ws, 3) as rows:
+        add = rows.add
+        for e in _events_in_order(result):
+            m = e.multiplier
+            minutes = e.minutes
+            if minutes is not None:
+                minutes = times.get(minutes) or times.setdefault(minutes, float(minutes))
+            src = e.source
+            add([e.unit, e.title, e.form, e.outlet_text, e.outlet, e.level or e.outlet_level,
+                 (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars, minutes,
+                 f"×{fmt(m)}" if m != 1 else None, number(e.points), e.section,
+                 number(e.credit) if e.credit else None, OUTCOME_ZH.get(e.outcome, e.outcome),
+                 e.explanation, src.file, src.sheet, src.row],
+                formats if e.outcome == SCORED else bad)
+    ws.autofilter(2, 0, max(rows.row - 1, 3), len(cols) - 1)
 
 
 def ledger_period(result) -> tuple[dt.date, dt.date]:
@@ -839,28 +875,23 @@ def _ledger(book: _Book, result) -> None:
                     subtitle=f"录用日期 {start.isoformat()} 至 {end.isoformat()}：市级以上媒体采用、综合{adoptions}条，"
                              f"市级以上领导批示{len(rows) - adoptions}条。依据考核办法第六条第3款，"
                              "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
-    r = 3
-    for i, e in enumerate(rows, start=1):
-        ws.write_number(r, 0, i, book.int)
-        _s(ws, r, 1, e.unit, book.wrap)
-        _s(ws, r, 2, e.title, book.wrap)
-        _s(ws, r, 3, e.form, book.center)
-        _s(ws, r, 4, f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), book.wrap)
-        _s(ws, r, 5, e.level, book.center)
-        _date_cell(book, ws, r, 6, e.date)
-        if e.chars is not None:
-            ws.write_number(r, 7, e.chars, book.int)
-        else:
-            ws.write_blank(r, 7, None, book.int)
-        if e.minutes is not None:
-            ws.write_number(r, 8, float(e.minutes), book.pts_g)
-        else:
-            ws.write_blank(r, 8, None, book.pts_g)
-        ws.write_number(r, 9, num(e.points), book.bad if e.points < 0 else book.pts_g)
-        _s(ws, r, 10, e.section, book.center)
-        _s(ws, r, 11, f"{e.source.file} 第{e.source.row}行", book.wrap)
-        ws.write_blank(r, 12, None, book.center)
-        r += 1
+    from .rowstream import RowStream
+
+    widths = [w for _, w in cols]
+    base = [book.int, book.wrap, book.wrap, book.center, book.wrap, book.center, book.date, book.int,
+            book.pts_g, book.pts_g, book.center, book.wrap, book.center]
+    negative = base.copy()
+    negative[9] = book.bad
+    with RowStream(ws, 3) as stream:
+        for i, e in enumerate(rows, start=1):
+            values = [i, e.unit, e.title, e.form,
+                      f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), e.level,
+                      (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars,
+                      float(e.minutes) if e.minutes is not None else None, num(e.points), e.section,
+                      f"{e.source.file} 第{e.source.row}行", None]
+            formats = negative if e.points < 0 else base
+            stream.add(values, formats, wrapped_height(values, formats, widths), blanks=True)
+    r = stream.row
     if not rows:
         ws.merge_range(r, 0, r, len(cols) - 1, "本季度暂无市级以上媒体录用或领导批示。", book.center)
         r += 1
@@ -916,22 +947,19 @@ def _credits(book: _Book, result) -> None:
     frac = result.rules.credit_fraction
     ratio = f"{frac.numerator}/{frac.denominator}"
     order = {t.unit: t.order for t in result.units}
-    r = 3
-    for line in sorted(result.credits, key=lambda c: (order.get(c.section, 0), order.get(c.event.unit, 0),
-                                                       c.event.source.file, c.event.source.row)):
-        e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
-        ws.write_string(r, 0, line.section, book.center)
-        ws.write_string(r, 1, e.unit, book.text)
-        ws.write_string(r, 2, e.title or "", book.text)
-        ws.write_string(r, 3, e.outlet or e.outlet_text or "", book.text)
-        _date_cell(book, ws, r, 4, e.date)
-        ws.write_number(r, 5, num(e.points), book.pts_g)
-        ws.write_string(r, 6, ratio, book.center)
-        ws.write_number(r, 7, num(line.credit), book.pts_g)
-        ws.write_string(r, 8, f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}", book.text)
-        ws.write_string(r, 9, e.source.file, book.text)
-        ws.write_number(r, 10, e.source.row, book.int)
-        r += 1
+    from .rowstream import RowStream
+
+    t = book.text
+    formats = [book.center, t, t, t, book.date, book.pts_g, book.center, book.pts_g, t, t, book.int]
+    with RowStream(ws, 3) as stream:
+        for line in sorted(result.credits, key=lambda c: (order.get(c.section, 0), order.get(c.event.unit, 0),
+                                                           c.event.source.file, c.event.source.row)):
+            e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
+            stream.add([line.section, e.unit, e.title or "", e.outlet or e.outlet_text or "",
+                        (e.date - _EXCEL_EPOCH).days if e.date else None, num(e.points), ratio,
+                        num(line.credit), f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}",
+                        e.source.file, e.source.row], formats, blanks=True)
+    r = stream.row
     if r == 3:
         ws.merge_range(r, 0, r, len(cols) - 1, "本期没有经对口处室报送并被录用的稿件。", book.center)
         r += 1
@@ -949,22 +977,20 @@ def _issues(book: _Book, result) -> None:
     cols = [("严重程度", 7), ("单位", 16), ("文件", 22), ("工作表", 8), ("行", 5), ("列", 10), ("值", 14),
             ("问题", 40), ("处理", 18), ("修改建议", 30)]
     ws = book.sheet(ISSUES, f"{period_label(result)}报送文件问题清单", cols)
-    r = 3
-    for i in result.issues.sorted():
-        _s(ws, r, 0, SEVERITY_ZH.get(i.severity, i.severity), book.sev.get(i.severity, book.center))
-        _s(ws, r, 1, i.unit, book.wrap)
-        _s(ws, r, 2, i.file, book.wrap)
-        _s(ws, r, 3, i.sheet, book.center)
-        if i.row:
-            ws.write_number(r, 4, i.row, book.int)
-        else:
-            ws.write_blank(r, 4, None, book.int)
-        _s(ws, r, 5, i.column, book.center_wrap)
-        _s(ws, r, 6, i.value, book.wrap)
-        _s(ws, r, 7, i.message, book.wrap)
-        _s(ws, r, 8, i.action, book.wrap)
-        _s(ws, r, 9, i.fix, book.wrap)
-        r += 1
+    from .rowstream import RowStream
+
+    widths = [w for _, w in cols]
+    w = book.wrap
+    with RowStream(ws, 3) as stream:
+        for i in result.issues.sorted():
+            values = [SEVERITY_ZH.get(i.severity, i.severity), i.unit, i.file, i.sheet, i.row or None,
+                      i.column, i.value, i.message, i.action, i.fix]
+            values = [str(v) if v is not None and type(v) is not str and k != 4 else v
+                      for k, v in enumerate(values)]
+            formats = [book.sev.get(i.severity, book.center), w, w, book.center, book.int, book.center_wrap,
+                       w, w, w, w]
+            stream.add(values, formats, wrapped_height(values, formats, widths), blanks=True)
+    r = stream.row
     if r == 3:
         ws.merge_range(r, 0, r, len(cols) - 1, "没有发现问题。", book.center)
         r += 1

@@ -1,0 +1,141 @@
+"""Whole rows streamed into an xlsxwriter worksheet (the long sheets of the summary).
+
+xlsxwriter's per-cell API costs about 10 µs a cell (bench/PROFILE.md §2.1): for
+the 100,000-row 录用明细 that is most of a merge. ``RowStream`` writes the same
+SpreadsheetML that xlsxwriter's constant_memory mode writes for a row
+(``<row><c r= s=>…</c></row>``) in one string per row, straight into the
+worksheet's row-data file, and keeps everything else — styles, the shared-string
+part, column widths, panes, filters, print setup, zipping — to xlsxwriter.
+Strings go to the workbook's shared-string table (the part xlsxwriter writes
+for a workbook without constant_memory), so a value repeated on 100,000 rows
+(a file name, an explanation) is stored once.
+
+It relies on four attributes of xlsxwriter's ``Worksheet`` in constant_memory
+mode (``row_data_fh``, ``previous_row``, ``_write_single_row``,
+``_check_dimensions``) and the workbook's ``str_table``; ``tests/test_rowstream.py``
+reads the written file back with two other readers and LibreOffice, so a
+change in xlsxwriter that breaks this fails there.
+"""
+
+from __future__ import annotations
+
+from xlsxwriter.utility import xl_col_to_name
+
+_CHUNK = 4000  # rows joined per write to the row-data file
+_CELL_LIMIT = 32767  # Excel's limit of characters (UTF-16 units) in a cell
+
+
+def _fit(text: str) -> str:
+    """``text`` cut to Excel's cell limit (as xlsxwriter's write_string does)."""
+    if len(text) <= _CELL_LIMIT // 2:
+        return text
+    data = text.encode("utf-16-le")
+    if len(data) // 2 <= _CELL_LIMIT:
+        return text
+    return data[: _CELL_LIMIT * 2].decode("utf-16-le", errors="ignore")
+
+
+class RowStream:
+    """Append rows to ``ws`` from row ``first_row`` (0-based) on, in order.
+
+    ``add(values, formats)``: ``values[c]`` is the cell of column ``c`` — a
+    ``str`` (stored as text, whatever it looks like), an ``int`` or ``float``
+    (a number; a date is its serial number with a date format), or ``None`` /
+    ``""`` for no cell; ``formats[c]`` is an xlsxwriter ``Format`` or ``None``.
+    ``height`` sets the row height in points. With ``blanks=True`` a column with
+    no value but a format gets an empty formatted cell (borders on a printed
+    form), as xlsxwriter's ``write_blank``. ``close()`` must be called before
+    anything else is written to the sheet; rows after the last streamed one can
+    then be written with xlsxwriter as usual.
+    """
+
+    def __init__(self, ws, first_row: int):
+        if not getattr(ws, "constant_memory", False):
+            raise ValueError("RowStream needs a worksheet of a constant_memory workbook")
+        if first_row < ws.previous_row:
+            raise ValueError(f"row {first_row + 1} is before rows already written")
+        ws._write_single_row(first_row)  # flush the row xlsxwriter still holds (the header)
+        self.ws = ws
+        self.first = first_row
+        self.row = first_row  # the next row to write, 0-based
+        self.max_col = -1
+        self._sst = ws.str_table if hasattr(ws, "str_table") else None
+        self._index = self._sst._get_shared_string_index
+        self._xf: dict[int, str] = {}
+        self._cols: list[str] = []
+        self._buf: list[str] = []
+        self._closed = False
+
+    def _style(self, fmt) -> str:
+        if fmt is None:
+            return ""
+        key = id(fmt)
+        s = self._xf.get(key)
+        if s is None:
+            xf = fmt._get_xf_index()
+            s = self._xf[key] = f' s="{xf}"' if xf else ""
+        return s
+
+    def add(self, values, formats, height: float | None = None, *, blanks: bool = False) -> None:
+        r = self.row + 1
+        cols = self._cols
+        while len(cols) < len(values):
+            cols.append(xl_col_to_name(len(cols)))
+        style = self._style
+        index = self._index
+        if height is None:
+            out = [f'<row r="{r}">']
+        else:
+            out = [f'<row r="{r}" ht="{height:g}" customHeight="1">']
+        last = -1
+        for c, v in enumerate(values):
+            if v is None or v == "":
+                if blanks and formats[c] is not None:
+                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}/>')
+                    last = c
+                continue
+            t = type(v)
+            if t is str:
+                if len(v) > _CELL_LIMIT // 2:
+                    v = _fit(v)
+                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="s"><v>{index(v)}</v></c>')
+            elif t is int:
+                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v}</v></c>')
+            elif t is float:
+                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v:.16G}</v></c>')
+            elif t is bool:
+                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="b"><v>{int(v)}</v></c>')
+            else:
+                raise TypeError(f"RowStream cannot write a {t.__name__} (column {c + 1}, row {r})")
+            last = c
+        out.append("</row>")
+        self.max_col = max(self.max_col, last)
+        buf = self._buf
+        buf.append("".join(out))
+        self.row += 1
+        if len(buf) >= _CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buf:
+            self.ws.row_data_fh.write("".join(self._buf))
+            self._buf.clear()
+
+    def close(self) -> int:
+        """Write what is buffered; return the next free row (0-based)."""
+        if self._closed:
+            return self.row
+        self._closed = True
+        self._flush()
+        ws = self.ws
+        if self.row > self.first:
+            ws._check_dimensions(self.first, 0)
+            ws._check_dimensions(self.row - 1, max(self.max_col, 0))
+        ws.previous_row = self.row  # xlsxwriter refuses rows above this one from now on
+        return self.row
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
