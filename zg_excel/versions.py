@@ -77,9 +77,17 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
     first: dict[tuple, EventRow] = {}
     dates: dict[tuple, EventRow] = {}
     first_sub: dict[tuple, SubmissionRow] = {}
-    for r in sorted(returns, key=lambda r: r.relpath):
+    # Every key starts with the unit (a row's unit is its file's), so the tables are kept for one
+    # unit at a time: a city's 500,000 keys are never all alive at once.
+    unit: object = None
+    for r in sorted(returns, key=lambda r: (r.unit or "", r.relpath)):
         if r.superseded_by:
             continue
+        if r.unit != unit:
+            unit = r.unit
+            first.clear()
+            dates.clear()
+            first_sub.clear()
         for ev in r.events:
             if ev.invalid:
                 continue
