@@ -24,6 +24,8 @@ from .model import (
 )
 
 ENDORSEMENT = "批示"
+_ZERO = Fraction(0)  # one object for the many rows that score nothing (a city has 500,000 rows)
+_ONE = Fraction(1)
 
 
 def fmt(value: Fraction, places: int = 2) -> str:
@@ -43,12 +45,12 @@ def fmt(value: Fraction, places: int = 2) -> str:
 
 def _multiplier(ev: EventRow, rules: Rules) -> tuple[Fraction, str]:
     if ev.form not in rules.multiplier_forms:
-        return Fraction(1), ""
+        return _ONE, ""
     if ev.chars is not None and ev.chars > rules.text_chars_over:
         return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{rules.text_chars_over}字)"
     if ev.minutes is not None and ev.minutes > rules.video_minutes_over:
         return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{fmt(rules.video_minutes_over)}分钟)"
-    return Fraction(1), ""
+    return _ONE, ""
 
 
 def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> list[Issue]:
@@ -65,7 +67,7 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
         issues.append(Issue(WARNING, code, message, file=src.file, sheet=src.sheet, row=src.row,
                             column=column, value=value, action=action, unit=ev.unit))
 
-    ev.points = Fraction(0)
+    ev.points = _ZERO
     if ev.outcome in (SUPERSEDED, DUPLICATE):
         return issues
     if ev.invalid:
@@ -90,14 +92,14 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
              column="媒体名称", value=ev.outlet_text or "", action="按填报级别计分")
     else:
         ev.outcome = UNKNOWN_OUTLET
-        ev.explanation = f"媒体“{ev.outlet_text}”不在媒体目录中，未计分"
+        ev.explanation = shared(f"媒体“{ev.outlet_text}”不在媒体目录中，未计分")
         return issues
     ev.level = level
 
     if ev.date is None or ev.date.year != year or ev.date > as_of:
         ev.outcome = OUT_OF_PERIOD
         when = f"{year}年度" if ev.date is None or ev.date.year != year else f"截止日期{as_of.isoformat()}前"
-        ev.explanation = f"录用日期{ev.date.isoformat() if ev.date else ''}不在{when}统计期内，本次不计分"
+        ev.explanation = shared(f"录用日期{ev.date.isoformat() if ev.date else ''}不在{when}统计期内，本次不计分")
         return issues
 
     if not ev.org_work:
@@ -110,7 +112,7 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
     base = rules.points[ev.form][level]
     ev.outcome = SCORED
     if ev.form == ENDORSEMENT:
-        ev.multiplier, mult_text = Fraction(1), ""
+        ev.multiplier, mult_text = _ONE, ""
         if base == 0:
             warn("district_endorsement", f"{level}批示按考核办法不加分（只对国家、省、市领导批示加分）",
                  column="媒体级别", value=level, action="计0分")
@@ -119,7 +121,7 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
         if (ev.form == "采用" and level == rules.levels[0] and rules.district_adopters
                 and ev.outlet not in rules.district_adopters):
             adopters = "、".join(rules.district_adopters)
-            ev.points = Fraction(0)
+            ev.points = _ZERO
             ev.explanation = f"{level}媒体“{ev.outlet}”的采用不计分（{level}只计{adopters}）= 0"
             warn("district_outlet", f"{level}媒体“{ev.outlet}”的采用按考核办法不计分（只计{adopters}）",
                  column="媒体名称", value=ev.outlet_text or "", action="计0分")

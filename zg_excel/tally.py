@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -75,6 +75,10 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
     units = {u.name: UnitTally(unit=u.name, category=u.category, order=u.order) for u in roster}
     credits: list[CreditLine] = []
     provincial = {name: {normalize_key(o) for o in c.provincial_outlets} for name, c in rules.categories.items()}
+    # Points and credits are summed per distinct value (a few dozen) and multiplied once: exact, and
+    # no Fraction addition per row.
+    points: dict[str, Counter] = {name: Counter() for name in units}
+    credit_sums: dict[str, Counter] = {name: Counter() for name in units}
     for r in sorted(returns, key=lambda r: r.relpath):
         t = units.get(r.unit or "")
         if t is None:
@@ -86,7 +90,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
         for ev in r.events:
             if ev.outcome != SCORED:
                 continue
-            t.points += ev.points
+            points[t.unit][ev.points] += 1
             t.events_scored += 1
             if ev.points > 0 and ev.level:
                 t.adoptions_by_level[ev.level] = t.adoptions_by_level.get(ev.level, 0) + 1
@@ -94,11 +98,13 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
             if (cat.provincial_outlets and ev.points > 0 and ev.form in cat.provincial_forms
                     and ev.outlet and normalize_key(ev.outlet) in provincial[t.category]):
                 t.provincial_org_adoptions += 1
-            credit = credit_of(ev, rules)
-            ev.credit = shared(credit)
+            credit = ev.credit = shared(credit_of(ev, rules))
             if credit and ev.section in units:
-                units[ev.section].credit += credit
+                credit_sums[ev.section][credit] += 1
                 credits.append(CreditLine(section=ev.section, event=ev, credit=credit))
+    for name, t in units.items():
+        t.points += sum((value * n for value, n in points[name].items()), Fraction(0))
+        t.credit += sum((value * n for value, n in credit_sums[name].items()), Fraction(0))
 
     _count_submissions(returns, units, rules, year=year, as_of=as_of)
 
