@@ -6,11 +6,14 @@ import json
 from pathlib import Path
 
 from ..config import round_half_up
-from ..workspace import atomic_write_bytes
+from ..workspace import atomic_open
 
 
-def result_dict(result) -> dict:
-    """The contract's keys (and a few more), from the ``Result`` only."""
+def result_dict(result, *, issues: bool = True) -> dict:
+    """The contract's keys (and a few more), from the ``Result`` only.
+
+    ``issues=False`` leaves the list of issues out (``write_result_json`` streams it).
+    """
     places = result.rules.places
     units = []
     for t in result.units:
@@ -42,7 +45,7 @@ def result_dict(result) -> dict:
         "files": [{"file": f.relpath, "status": f.status, "unit": f.unit, "format": f.format,
                    "events": f.events, "submissions": f.submissions, "message": f.message}
                   for f in result.files],
-        "issues": [i.to_json() for i in result.issues.sorted()],
+        "issues": [i.to_json() for i in result.issues.sorted()] if issues else None,
         "previous": _previous(result, places),
     }
 
@@ -56,6 +59,24 @@ def _previous(result, places: int) -> dict | None:
 
 
 def write_result_json(result, path: Path) -> Path:
-    text = json.dumps(result_dict(result), ensure_ascii=False, indent=2)
-    atomic_write_bytes(Path(path), (text + "\n").encode("utf-8"))
+    """``result_dict`` as indented UTF-8 JSON; the issues (one per problem row: a city has hundreds of
+    thousands) are encoded one at a time rather than built into one list and one string."""
+    data = result_dict(result, issues=False)
+
+    def dumps(value, level: int) -> str:
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)
+
+    with atomic_open(Path(path)) as fh:
+        fh.write("{")
+        for n, (key, value) in enumerate(data.items()):
+            fh.write(("," if n else "") + f"\n  {json.dumps(key)}: ")
+            if key != "issues":
+                fh.write(dumps(value, 1))
+                continue
+            first = True
+            for issue in result.issues.sorted():
+                fh.write(("[" if first else ",") + "\n    " + dumps(issue.to_json(), 2))
+                first = False
+            fh.write("[]" if first else "\n  ]")
+        fh.write("\n}\n")
     return Path(path)
