@@ -22,6 +22,7 @@ from __future__ import annotations
 from xlsxwriter.utility import xl_col_to_name
 
 _CHUNK = 4000  # rows joined per write to the row-data file
+_ROWS, _COLS = 1_048_576, 16_384  # a worksheet's last row and column
 _CELL_LIMIT = 32767  # Excel's limit of characters (UTF-16 units) in a cell
 
 
@@ -52,8 +53,10 @@ class RowStream:
     def __init__(self, ws, first_row: int):
         if not getattr(ws, "constant_memory", False):
             raise ValueError("RowStream needs a worksheet of a constant_memory workbook")
-        if first_row < ws.previous_row:
-            raise ValueError(f"row {first_row + 1} is before rows already written")
+        held = first_row == ws.previous_row and (
+            ws.table.get(first_row) or first_row in ws.row_info or first_row in ws.comments)
+        if first_row < ws.previous_row or held:
+            raise ValueError(f"row {first_row + 1} is already written or held by xlsxwriter")
         ws._write_single_row(first_row)  # flush the row xlsxwriter still holds (the header)
         self.ws = ws
         self.first = first_row
@@ -78,15 +81,20 @@ class RowStream:
 
     def add(self, values, formats, height: float | None = None, *, blanks: bool = False) -> None:
         r = self.row + 1
+        if r > _ROWS:
+            raise ValueError(f"row {r} is past the last row of a worksheet ({_ROWS})")
         cols = self._cols
-        while len(cols) < len(values):
-            cols.append(xl_col_to_name(len(cols)))
+        if len(cols) < len(values):
+            if len(values) > _COLS:
+                raise ValueError(f"{len(values)} columns is more than a worksheet has ({_COLS})")
+            cols.extend(xl_col_to_name(c) for c in range(len(cols), len(values)))
         style = self._style
         index = self._index
         if height is None:
             out = [f'<row r="{r}">']
         else:
-            out = [f'<row r="{r}" ht="{height:g}" customHeight="1">']
+            px = int(height * 4.0 / 3.0 + 0.5)  # whole pixels, as xlsxwriter's set_row
+            out = [f'<row r="{r}" ht="{px * 0.75:.16g}" customHeight="1">']
         last = -1
         for c, v in enumerate(values):
             if v is None or v == "":
@@ -102,7 +110,11 @@ class RowStream:
             elif t is int:
                 out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v}</v></c>')
             elif t is float:
-                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v:.16G}</v></c>')
+                if v - v == 0:  # finite
+                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v:.16G}</v></c>')
+                else:  # as xlsxwriter's nan_inf_to_errors
+                    error = "#NUM!" if v != v else "#DIV/0!"
+                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="e"><v>{error}</v></c>')
             elif t is bool:
                 out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="b"><v>{int(v)}</v></c>')
             else:

@@ -745,58 +745,6 @@ def _event_columns():
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def _date_cell(book: _Book, ws, r: int, c: int, d: dt.date | None) -> None:
-    if d:
-        ws.write_number(r, c, (d - _EXCEL_EPOCH).days, book.date)  # a date serial: what write_datetime stores
-    else:
-        ws.write_blank(r, c, None, book.date)
-
-
-def _write_event(book: _Book, ws, r: int, e, *, wrap: bool = True) -> None:
-    """One event row. ``wrap=False`` (the 100k-row 录用明细) writes plain cells, no row sizing."""
-    from ..scoring import fmt
-
-    if wrap:
-        def text(c, value, f):
-            _s(ws, r, c, value, f)
-        tw, center, bad = book.wrap, book.center_wrap, book.bad_wrap
-    else:  # the long sheets: blank cells are not written at all (a quarter of the cells, no data)
-        write_string = ws.write_string
-
-        def text(c, value, f):
-            if value:
-                write_string(r, c, value, f)
-        tw, center, bad = book.text, book.center, book.bad_c
-    text(0, e.unit, tw)
-    text(1, e.title, tw)
-    text(2, e.form, book.center)
-    text(3, e.outlet_text, tw)
-    text(4, e.outlet, tw)
-    text(5, e.level or e.outlet_level, book.center)
-    if e.date or wrap:
-        _date_cell(book, ws, r, 6, e.date)
-    if e.chars is not None:
-        ws.write_number(r, 7, e.chars, book.int)
-    elif wrap:
-        ws.write_blank(r, 7, None, book.int)
-    if e.minutes is not None:
-        ws.write_number(r, 8, float(e.minutes), book.pts_g)
-    elif wrap:
-        ws.write_blank(r, 8, None, book.pts_g)
-    text(9, f"×{fmt(e.multiplier)}" if e.multiplier != 1 else "", book.center)
-    ws.write_number(r, 10, num(e.points), book.pts_g)
-    text(11, e.section, book.center)
-    if e.credit:
-        ws.write_number(r, 12, num(e.credit), book.pts_g)
-    elif wrap:
-        ws.write_blank(r, 12, None, book.pts_g)
-    text(13, OUTCOME_ZH.get(e.outcome, e.outcome), center if e.outcome == SCORED else bad)
-    text(14, e.explanation, tw)
-    text(15, e.source.file, tw)
-    text(16, e.source.sheet, book.center)
-    ws.write_number(r, 17, e.source.row, book.int)
-
-
 def _events_in_order(result):
     order = {t.unit: t.order for t in result.units}
     return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.source.file, e.source.row))
