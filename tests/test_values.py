@@ -395,6 +395,32 @@ def test_normalize_key_ignores_inserted_whitespace(text, position, space):
     assert normalize_key(text[:position] + space + text[position:]) == normalize_key(text)
 
 
+_TITLE_CHARS = st.one_of(
+    st.characters(),
+    st.sampled_from(list("（）【】《》“”‘’「」『』：；，。！？　ＡＢＣａｂｃ０１２３㈠Ⅻﬁ①⑴㎡ẞßİΣς\u0301\u200b\ufeff")),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E20),
+)
+
+
+@given(st.text(_TITLE_CHARS, max_size=40))
+def test_row_key_is_normalize_key_whatever_the_title(title):
+    """A row stores ``compact_key(title)`` (usually "") and ``row_key`` gives back the exact key."""
+    from types import SimpleNamespace
+
+    from zg_excel.values import compact_key, row_key
+
+    row = SimpleNamespace(title=title or None, title_key=compact_key(title or None))
+    assert row_key(row) == (normalize_key(title) if title else "")
+
+
+def test_compact_key_stores_nothing_for_ordinary_titles():
+    from zg_excel.values import compact_key
+
+    for title in ("何营系统党委多措并举抓好党建引领基层治理（13）", "“三个强化”推动ＡＢＣ　工作", "人民日报"):
+        assert compact_key(title) == ""
+    assert compact_key("㈠第一") == "(一)第一"  # NFKC does more than quick_key: the key is kept
+
+
 @pytest.mark.parametrize(
     "header",
     [

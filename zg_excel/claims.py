@@ -45,7 +45,7 @@ from typing import Hashable, Iterable
 from .config import Rules
 from .issues import WARNING, Issue
 from .model import NOT_ORG_WORK, SCORED, EventRow, Return
-from .values import normalize_key
+from .values import normalize_key, row_key
 
 CODE = "cross_unit_claim"
 COUNTED = (SCORED, NOT_ORG_WORK)
@@ -53,9 +53,6 @@ SHARED_FORMS = ("综合",)  # a digest legitimately carries several units' mater
 ALL_PAIRS = 16  # a block of at most this many distinct titles is compared pair by pair
 WINDOW = 8  # beyond that, each title is compared with this many neighbours in two sort orders
 KEY_CHARS = 5  # length of the title prefix / suffix used as a blocking key
-# normalize_key without its shared cache: every title is normalized once here, and
-# half a million distinct titles would only evict what the rest of the run reuses.
-_normalize = getattr(normalize_key, "__wrapped__", normalize_key)
 
 
 class _Groups:
@@ -143,7 +140,7 @@ def _find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
         for ev in r.events:
             if ev.outcome not in COUNTED or not ev.unit:
                 continue
-            title = ev.title_key or _normalize(ev.title or "")
+            title = row_key(ev)
             if title:
                 events.append(ev)
                 titles.append(title)

@@ -53,7 +53,7 @@ class EventRow:
     source: Source
     unit: str
     title: str | None = None
-    title_key: str = ""  # values.normalize_key(title): set where the row is read, cleared once scored
+    title_key: str = ""  # values.compact_key(title) (read it with values.row_key): set where the row is read
     form: str | None = None
     outlet_text: str | None = None  # as typed
     outlet: str | None = None  # catalog name, when found

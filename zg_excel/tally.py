@@ -21,7 +21,7 @@ from .model import (
 )
 from .roster import Roster
 from .scoring import credit_of, shared
-from .values import normalize_key
+from .values import normalize_key, row_key
 
 
 @dataclass
@@ -171,7 +171,7 @@ def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.dat
                 cat = rules.categories[units[name].category]
                 if sub.destination not in cat.counts_destinations:
                     continue
-                key = (name, sub.title_key, sub.date, sub.destination)
+                key = (name, row_key(sub), sub.date, sub.destination)
                 if key in seen:
                     continue
                 seen.add(key)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from .config import Rules
 from .issues import INFO, WARNING, Issue
 from .model import DUPLICATE, SUPERSEDED, EventRow, Return, SubmissionRow
-from .values import normalize_key
+from .values import normalize_key, row_key
 
 _EPOCH = dt.datetime(1900, 1, 1)
 
@@ -60,7 +60,7 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
 
 
 def event_key(ev: EventRow) -> tuple:
-    title = ev.title_key
+    title = row_key(ev)
     if ev.form == "批示":
         return (ev.unit, title, "批示", ev.declared_level)
     outlet = ev.outlet or normalize_key(ev.outlet_text or "")
@@ -68,7 +68,7 @@ def event_key(ev: EventRow) -> tuple:
 
 
 def submission_key(unit: str, sub: SubmissionRow) -> tuple:
-    return (unit, sub.title_key, sub.date, sub.destination)
+    return (unit, row_key(sub), sub.date, sub.destination)
 
 
 def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:

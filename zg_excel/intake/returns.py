@@ -29,8 +29,8 @@ from ..schema import (
 from ..values import (
     Bad,
     clean_text,
+    compact_key,
     normalize_header,
-    normalize_key,
     parse_count,
     parse_date,
     parse_minutes,
@@ -376,11 +376,6 @@ def _rows(ctx: _Ctx, loc: _Located, parse):
         yield item
 
 
-def _same_or(key: str, text: str) -> str:
-    """The key, as the very same object as the text when they are equal (one string in memory)."""
-    return text if key == text else key
-
-
 def _problem(ctx: _Ctx, src: Source, col: str, value, message: str, fix: str, severity: str = ERROR,
              action: str = SKIP_ROW, code: str = "bad_value") -> None:
     ctx.issue(severity, code, message, sheet=src.sheet, row=src.row, column=col,
@@ -430,7 +425,7 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
     col = loc.schema.column
     ok = True
     ev.title = clean_text(cells.get("稿件标题"))
-    ev.title_key = _same_or(normalize_key(ev.title), ev.title) if ev.title else ""
+    ev.title_key = compact_key(ev.title)
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     form_text = clean_text(cells.get("录用形式"))
     if form_text is None:
@@ -507,7 +502,7 @@ def _submission(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> Submissio
     col = loc.schema.column
     ok = True
     sub.title = clean_text(cells.get("稿件标题"))
-    sub.title_key = _same_or(normalize_key(sub.title), sub.title) if sub.title else ""
+    sub.title_key = compact_key(sub.title)
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     d, good = _date(ctx, src, cells, "报送日期", loc)
     sub.date = d

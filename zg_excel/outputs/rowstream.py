@@ -19,6 +19,8 @@ change in xlsxwriter that breaks this fails there.
 
 from __future__ import annotations
 
+import math
+
 from xlsxwriter.utility import xl_col_to_name
 
 _CHUNK = 4000  # rows joined per write to the row-data file
@@ -113,7 +115,7 @@ class RowStream:
                 if v - v == 0:  # finite
                     out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v:.16G}</v></c>')
                 else:  # as xlsxwriter's nan_inf_to_errors
-                    error = "#NUM!" if v != v else "#DIV/0!"
+                    error = "#NUM!" if math.isnan(v) else "#DIV/0!"
                     out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="e"><v>{error}</v></c>')
             elif t is bool:
                 out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="b"><v>{int(v)}</v></c>')
