@@ -402,23 +402,25 @@ _TITLE_CHARS = st.one_of(
 )
 
 
-@given(st.text(_TITLE_CHARS, max_size=40))
-def test_row_key_is_normalize_key_whatever_the_title(title):
-    """A row stores ``compact_key(title)`` (usually "") and ``row_key`` gives back the exact key."""
+@given(st.text(_TITLE_CHARS, max_size=12), st.text(_TITLE_CHARS, max_size=12))
+def test_title_digest_equal_exactly_when_keys_are(a, b):
+    """Rows keep ``title_digest(title)``: equal digests where normalize_key is equal, and only there."""
     from types import SimpleNamespace
 
-    from zg_excel.values import compact_key, row_key
+    from zg_excel.values import row_key, title_digest
 
-    row = SimpleNamespace(title=title or None, title_key=compact_key(title or None))
-    assert row_key(row) == (normalize_key(title) if title else "")
+    key = lambda t: normalize_key(t) if t else ""  # noqa: E731
+    assert (title_digest(a or None) == title_digest(b or None)) == (key(a) == key(b))
+    row = SimpleNamespace(title=a or None, title_key=0)  # a row built without a digest gets one
+    assert row_key(row) == title_digest(a or None) != 0
 
 
-def test_compact_key_stores_nothing_for_ordinary_titles():
-    from zg_excel.values import compact_key
+def test_title_digest_of_titles_that_differ_only_in_form():
+    from zg_excel.values import title_digest
 
-    for title in ("何营系统党委多措并举抓好党建引领基层治理（13）", "“三个强化”推动ＡＢＣ　工作", "人民日报"):
-        assert compact_key(title) == ""
-    assert compact_key("㈠第一") == "(一)第一"  # NFKC does more than quick_key: the key is kept
+    assert title_digest("“三个强化”推动ＡＢＣ　工作") == title_digest("三个强化推动abc工作")
+    assert title_digest("㈠第一") == title_digest("(一)第一") != title_digest("(二)第一")
+    assert title_digest(None) == title_digest("") == title_digest("《》")  # as their keys: all ""
 
 
 @pytest.mark.parametrize(

@@ -45,7 +45,8 @@ from typing import Hashable, Iterable
 from .config import Rules
 from .issues import WARNING, Issue
 from .model import NOT_ORG_WORK, SCORED, EventRow, Return
-from .values import normalize_key, row_key
+from .values import _normalize_uncached as _normalize
+from .values import normalize_key
 
 CODE = "cross_unit_claim"
 COUNTED = (SCORED, NOT_ORG_WORK)
@@ -133,47 +134,57 @@ def find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
 
 def _find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
     events: list[EventRow] = []
-    titles: list[str] = []  # normalized, parallel to ``events``
     for r in sorted(returns, key=lambda r: r.relpath):
         if r.superseded_by:
             continue
-        for ev in r.events:
-            if ev.outcome not in COUNTED or not ev.unit:
-                continue
-            title = row_key(ev)
-            if title:
-                events.append(ev)
-                titles.append(title)
+        events.extend(ev for ev in r.events if ev.outcome in COUNTED and ev.unit and ev.title)
     if len(events) < 2:
         return []
 
     cutoff = float(rules.title_similarity)
     groups = _Groups(len(events))
     touched: set[int] = set()
-    # block key -> normalized title -> its first row
-    blocks: dict[Hashable, dict[str, int]] = defaultdict(dict)
-    for i, title in enumerate(titles):
-        if rules.same_outlet_required:
-            ev = events[i]
-            keys: tuple[Hashable, ...] = ((_outlet_key(ev), ev.date),)
-        else:
-            keys = (("head", title[:KEY_CHARS]), ("tail", title[-KEY_CHARS:]))
-        for key in keys:
-            by_title = blocks[key]
-            first = by_title.setdefault(title, i)
-            if first != i:  # the same title again: the same group
-                groups.union(first, i)
-                touched.update((first, i))
 
-    if cutoff < 100:
-        for by_title in blocks.values():
-            if len(by_title) < 2:
-                continue
+    def match(by_title: dict[str, int]) -> None:
+        """Similar distinct titles of one block (exact repeats were joined as they were added)."""
+        if cutoff < 100 and len(by_title) >= 2:
             block = list(by_title)
             for a, b in _similar_pairs(block, cutoff):
                 ra, rb = by_title[block[a]], by_title[block[b]]
                 groups.union(ra, rb)
                 touched.update((ra, rb))
+
+    def add(by_title: dict[str, int], title: str, i: int) -> None:
+        first = by_title.setdefault(title, i)
+        if first != i:  # the same title again: the same group
+            groups.union(first, i)
+            touched.update((first, i))
+
+    if rules.same_outlet_required:
+        # One block per outlet and date. A block whose rows are all one unit's cannot hold a claim
+        # of two units, and titles are normalized one block at a time (not half a million at once).
+        members: dict[Hashable, list[int]] = defaultdict(list)
+        for i, ev in enumerate(events):
+            members[(_outlet_key(ev), ev.date)].append(i)
+        for rows in members.values():
+            if len(rows) < 2 or all(events[i].unit == events[rows[0]].unit for i in rows):
+                continue
+            by_title: dict[str, int] = {}
+            for i in rows:
+                title = _normalize(events[i].title)
+                if title:
+                    add(by_title, title, i)
+            match(by_title)
+    else:
+        # Blocks by the title's first and last characters: every title is needed up front.
+        blocks: dict[Hashable, dict[str, int]] = defaultdict(dict)
+        for i, ev in enumerate(events):
+            title = _normalize(ev.title)
+            if title:
+                add(blocks[("head", title[:KEY_CHARS])], title, i)
+                add(blocks[("tail", title[-KEY_CHARS:])], title, i)
+        for by_title in blocks.values():
+            match(by_title)
 
     found: dict[int, list[int]] = defaultdict(list)
     for i in touched:

@@ -269,5 +269,5 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
     result.previous = previous_standings(result)
     for r in returns:  # the keys served duplicates, claims and tally; outputs do not need them
         for row in (*r.events, *r.submissions):
-            row.title_key = ""
+            row.title_key = 0
     return result

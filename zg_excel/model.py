@@ -53,7 +53,7 @@ class EventRow:
     source: Source
     unit: str
     title: str | None = None
-    title_key: str = ""  # values.compact_key(title) (read it with values.row_key): set where the row is read
+    title_key: int = 0  # values.title_digest(title) (read it with values.row_key): set where the row is read
     form: str | None = None
     outlet_text: str | None = None  # as typed
     outlet: str | None = None  # catalog name, when found
@@ -83,7 +83,7 @@ class SubmissionRow:
     source: Source
     unit: str
     title: str | None = None
-    title_key: str = ""
+    title_key: int = 0
     date: dt.date | None = None
     destination: str | None = None
     section: str | None = None

@@ -29,12 +29,12 @@ from ..schema import (
 from ..values import (
     Bad,
     clean_text,
-    compact_key,
     normalize_header,
     parse_count,
     parse_date,
     parse_minutes,
     parse_yes_no,
+    title_digest,
 )
 from .raw import RawBook, RawSheet
 
@@ -425,7 +425,7 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
     col = loc.schema.column
     ok = True
     ev.title = clean_text(cells.get("稿件标题"))
-    ev.title_key = compact_key(ev.title)
+    ev.title_key = title_digest(ev.title)
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     form_text = clean_text(cells.get("录用形式"))
     if form_text is None:
@@ -502,7 +502,7 @@ def _submission(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> Submissio
     col = loc.schema.column
     ok = True
     sub.title = clean_text(cells.get("稿件标题"))
-    sub.title_key = compact_key(sub.title)
+    sub.title_key = title_digest(sub.title)
     ok &= _required(ctx, src, cells, col("稿件标题"), loc)
     d, good = _date(ctx, src, cells, "报送日期", loc)
     sub.date = d
