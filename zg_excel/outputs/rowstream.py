@@ -8,7 +8,10 @@ worksheet's row-data file, and keeps everything else — styles, the shared-stri
 part, column widths, panes, filters, print setup, zipping — to xlsxwriter.
 Strings go to the workbook's shared-string table (the part xlsxwriter writes
 for a workbook without constant_memory), so a value repeated on 100,000 rows
-(a file name, an explanation) is stored once.
+(a file name, an explanation) is stored once; the columns named ``inline``
+(titles: nearly every value distinct) are written in the cell, as xlsxwriter's
+constant_memory mode does, so half a million titles are not also kept in the
+table's dict until the workbook closes.
 
 It relies on four attributes of xlsxwriter's ``Worksheet`` in constant_memory
 mode (``row_data_fh``, ``previous_row``, ``_write_single_row``,
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import math
 
-from xlsxwriter.utility import xl_col_to_name
+from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 
 _CHUNK = 4000  # rows joined per write to the row-data file
 _ROWS, _COLS = 1_048_576, 16_384  # a worksheet's last row and column
@@ -52,7 +55,7 @@ class RowStream:
     then be written with xlsxwriter as usual.
     """
 
-    def __init__(self, ws, first_row: int):
+    def __init__(self, ws, first_row: int, *, inline: tuple[int, ...] = ()):
         if not getattr(ws, "constant_memory", False):
             raise ValueError("RowStream needs a worksheet of a constant_memory workbook")
         held = first_row == ws.previous_row and (
@@ -66,6 +69,9 @@ class RowStream:
         self.max_col = -1
         self._sst = ws.str_table if hasattr(ws, "str_table") else None
         self._index = self._sst._get_shared_string_index
+        self._inline = frozenset(inline)
+        self._escape_cc = ws._escape_control_characters
+        self._escape = ws._escape_data
         self._xf: dict[int, str] = {}
         self._cols: list[str] = []
         self._buf: list[str] = []
@@ -92,6 +98,7 @@ class RowStream:
             cols.extend(xl_col_to_name(c) for c in range(len(cols), len(values)))
         style = self._style
         index = self._index
+        inline = self._inline
         if height is None:
             out = [f'<row r="{r}">']
         else:
@@ -108,7 +115,10 @@ class RowStream:
             if t is str:
                 if len(v) > _CELL_LIMIT // 2:
                     v = _fit(v)
-                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="s"><v>{index(v)}</v></c>')
+                if c in inline:
+                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="inlineStr">{self._inline_text(v)}</c>')
+                else:
+                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="s"><v>{index(v)}</v></c>')
             elif t is int:
                 out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v}</v></c>')
             elif t is float:
@@ -129,6 +139,12 @@ class RowStream:
         self.row += 1
         if len(buf) >= _CHUNK:
             self._flush()
+
+    def _inline_text(self, text: str) -> str:
+        """``<is><t>…</t></is>`` escaped as xlsxwriter's ``_write_cell`` does in constant_memory mode."""
+        text = self._escape_cc(text)
+        space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
+        return f"<is><t{space}>{self._escape(text)}</t></is>"
 
     def _flush(self) -> None:
         if self._buf:

@@ -747,7 +747,7 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 def _events_in_order(result):
     order = {t.unit: t.order for t in result.units}
-    return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.source.file, e.source.row))
+    return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.where[0], e.line))
 
 
 def _details(book: _Book, result) -> None:
@@ -770,19 +770,19 @@ def _details(book: _Book, result) -> None:
             n = nums[value] = num(value)
         return n
 
-    with RowStream(ws, 3) as rows:
+    with RowStream(ws, 3, inline=(1,)) as rows:  # titles: nearly all distinct
         add = rows.add
         for e in _events_in_order(result):
             m = e.multiplier
             minutes = e.minutes
             if minutes is not None:
                 minutes = times.get(minutes) or times.setdefault(minutes, float(minutes))
-            src = e.source
+            where = e.where
             add([e.unit, e.title, e.form, e.outlet_text, e.outlet, e.level or e.outlet_level,
                  (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars, minutes,
                  f"×{fmt(m)}" if m != 1 else None, number(e.points), e.section,
                  number(e.credit) if e.credit else None, OUTCOME_ZH.get(e.outcome, e.outcome),
-                 e.explanation, src.file, src.sheet, src.row],
+                 e.explanation, where[0], where[1], e.line],
                 formats if e.outcome == SCORED else bad)
     ws.autofilter(2, 0, max(rows.row - 1, 3), len(cols) - 1)
 
@@ -807,7 +807,7 @@ def ledger_events(result) -> list:
     rows = [e for e in result.events
             if e.outcome == SCORED and e.level and e.level != lowest and e.date and start <= e.date <= end]
     return sorted(rows, key=lambda e: (e.form == ENDORSEMENT, order.get(e.unit, 10**6), e.date,
-                                       e.source.file, e.source.row))
+                                       e.where[0], e.line))
 
 
 def _ledger(book: _Book, result) -> None:
@@ -901,12 +901,12 @@ def _credits(book: _Book, result) -> None:
     formats = [book.center, t, t, t, book.date, book.pts_g, book.center, book.pts_g, t, t, book.int]
     with RowStream(ws, 3) as stream:
         for line in sorted(result.credits, key=lambda c: (order.get(c.section, 0), order.get(c.event.unit, 0),
-                                                           c.event.source.file, c.event.source.row)):
+                                                           c.event.where[0], c.event.line)):
             e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
             stream.add([line.section, e.unit, e.title or "", e.outlet or e.outlet_text or "",
                         (e.date - _EXCEL_EPOCH).days if e.date else None, num(e.points), ratio,
                         num(line.credit), f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}",
-                        e.source.file, e.source.row], formats, blanks=True)
+                        e.where[0], e.line], formats, blanks=True)
     r = stream.row
     if r == 3:
         ws.merge_range(r, 0, r, len(cols) - 1, "本期没有经对口处室报送并被录用的稿件。", book.center)
