@@ -170,7 +170,7 @@ def _synthetic(n_units: int, rows_per_unit: int, seed: int = 7, n_outlets: int =
         for k in range(rows_per_unit):
             d = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(days))
             title = f"{unit}{rng.choice(verbs)}{rng.choice(topics)}第{k}期"
-            r.events.append(EventRow(source=Source(r.relpath, "录用登记", k + 4), unit=unit, title=title,
+            r.events.append(EventRow.at(Source(r.relpath, "录用登记", k + 4), unit=unit, title=title,
                                      form="采用", outlet=rng.choice(outlets), outlet_level="市级", date=d,
                                      outcome=SCORED, points=Fraction(5)))
         out.append(r)
@@ -208,7 +208,7 @@ def test_one_huge_block_stays_bounded():
     rows = []
     r = Return(path="/x/a.xlsx", relpath="a.xlsx", unit="甲")
     for k in range(6000):
-        r.events.append(EventRow(source=Source("a.xlsx", "录用登记", k + 4), unit=f"单位{k % 50}",
+        r.events.append(EventRow.at(Source("a.xlsx", "录用登记", k + 4), unit=f"单位{k % 50}",
                                  title=f"标题{k:05d}号稿件关于党建工作的报道{k * 7919 % 10007}", form="采用",
                                  outlet="郑州日报", date=dt.date(2026, 3, 5), outcome=SCORED))
     rows.append(r)

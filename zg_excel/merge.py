@@ -17,6 +17,7 @@ from .config import Rules
 from .intake.raw import FileFailure, RawBook
 from .intake.returns import read_return
 from .issues import ERROR, INFO, IssueLog
+from .memory import release_memory
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
 from .previous import Previous, previous_standings
 from .roster import Catalog, Roster
@@ -270,4 +271,5 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
     for r in returns:  # the keys served duplicates, claims and tally; outputs do not need them
         for row in (*r.events, *r.submissions):
             row.title_key = 0
+    release_memory()  # the tables of duplicates and claims
     return result

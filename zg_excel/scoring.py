@@ -61,10 +61,8 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
     organisation work → scored (possibly 0 or negative).
     """
     issues: list[Issue] = []
-    src = ev.source
-
     def warn(code: str, message: str, column: str = "", value: str = "", action: str = "") -> None:
-        issues.append(Issue(WARNING, code, message, file=src.file, sheet=src.sheet, row=src.row,
+        issues.append(Issue(WARNING, code, message, file=ev.where[0], sheet=ev.where[1], row=ev.line,
                             column=column, value=value, action=action, unit=ev.unit))
 
     ev.points = _ZERO

@@ -421,7 +421,7 @@ def _section(ctx, src, cells, loc: _Located, item) -> None:
 
 def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
     rules = ctx.rules
-    ev = EventRow(source=src, unit=ctx.unit)
+    ev = EventRow.at(src, unit=ctx.unit)
     col = loc.schema.column
     ok = True
     ev.title = clean_text(cells.get("稿件标题"))
@@ -498,7 +498,7 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
 
 def _submission(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> SubmissionRow:
     rules = ctx.rules
-    sub = SubmissionRow(source=src, unit=ctx.unit)
+    sub = SubmissionRow.at(src, unit=ctx.unit)
     col = loc.schema.column
     ok = True
     sub.title = clean_text(cells.get("稿件标题"))
