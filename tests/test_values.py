@@ -402,6 +402,28 @@ _TITLE_CHARS = st.one_of(
 )
 
 
+def _reference_key(text: str) -> str:
+    """normalize_key as first written: full rounds until nothing changes (no shortcuts)."""
+    import unicodedata
+
+    from zg_excel.values import _KEY_DROP_RE
+
+    key = str(text)
+    for _ in range(8):
+        new = _KEY_DROP_RE.sub("", unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold()))
+        if new == key:
+            break
+        key = new
+    return key
+
+
+@given(st.text(_TITLE_CHARS, max_size=30))
+def test_normalize_key_shortcuts_change_nothing(text):
+    from zg_excel.values import _normalize_uncached
+
+    assert _normalize_uncached(text) == _reference_key(text)
+
+
 @given(st.text(_TITLE_CHARS, max_size=12), st.text(_TITLE_CHARS, max_size=12))
 def test_title_digest_equal_exactly_when_keys_are(a, b):
     """Rows keep ``title_digest(title)``: equal digests where normalize_key is equal, and only there."""

@@ -387,15 +387,24 @@ def normalize_key(text: str) -> str:
     ``normalize_key(' 《人民日报》 ') == '人民日报'``.
     """
     key = str(text)
+    # A text that is NFKC-normal, casefolded and has nothing to drop is its own key (a
+    # round would give it back): checked first, and after each round instead of a round.
+    if _KEY_DROP_RE.search(key) is None and key == key.casefold() and unicodedata.is_normalized("NFKC", key):
+        return key
     # Dropping a character can let NFKC compose its neighbours and NFKC can
     # produce new spaces, so repeat until nothing changes (2 rounds at most
     # in practice); that makes the function idempotent.
     for _ in range(8):
-        folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", key).casefold())
+        nfkc = unicodedata.normalize("NFKC", key)
+        folded = nfkc.casefold()
+        if folded != nfkc:  # NFKC of an NFKC result is itself: only casefolding can need another
+            folded = unicodedata.normalize("NFKC", folded)
         new = _KEY_DROP_RE.sub("", folded)
         if new == key:
             break
         key = new
+        if key == key.casefold() and unicodedata.is_normalized("NFKC", key):
+            break
     return key
 
 
