@@ -23,12 +23,16 @@ change in xlsxwriter that breaks this fails there.
 from __future__ import annotations
 
 import math
+import re
 
 from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
 
 _CHUNK = 4000  # rows joined per write to the row-data file
 _ROWS, _COLS = 1_048_576, 16_384  # a worksheet's last row and column
 _CELL_LIMIT = 32767  # Excel's limit of characters (UTF-16 units) in a cell
+# A text needing none of xlsxwriter's escapes (&, <, >, control characters, _xHHHH_, U+FFFE/FFFF)
+# nor xml:space="preserve" (leading or trailing whitespace) goes into <t> as it is.
+_PLAIN_INLINE = re.compile(r"[\x00-\x1f&<>\ufffe\uffff]|_x[0-9A-Fa-f]{4}_|^\s|\s$")
 
 
 def _fit(text: str) -> str:
@@ -73,7 +77,10 @@ class RowStream:
         self._escape_cc = ws._escape_control_characters
         self._escape = ws._escape_data
         self._xf: dict[int, str] = {}
-        self._cols: list[str] = []
+        self._styles: dict[int, tuple[object, list[str]]] = {}  # id(formats) -> (formats, styles)
+        self._strings: dict[str, int] = {}  # shared-string indexes already asked for
+        self._repeats = 0  # references served from ``_strings`` (added to the table's count at close)
+        self._cols: list[str] = []  # '<c r="B' per column
         self._buf: list[str] = []
         self._closed = False
 
@@ -87,6 +94,17 @@ class RowStream:
             s = self._xf[key] = f' s="{xf}"' if xf else ""
         return s
 
+    def _styles_of(self, formats) -> list[str]:
+        """The ``s=`` attributes of a formats list; cached while the list is the same object."""
+        got = self._styles.get(id(formats))
+        if got is not None and got[0] is formats:
+            return got[1]
+        styles = [self._style(f) for f in formats]
+        if len(self._styles) >= 64:
+            self._styles.clear()
+        self._styles[id(formats)] = (formats, styles)  # holding the list keeps its id from reuse
+        return styles
+
     def add(self, values, formats, height: float | None = None, *, blanks: bool = False) -> None:
         r = self.row + 1
         if r > _ROWS:
@@ -95,45 +113,58 @@ class RowStream:
         if len(cols) < len(values):
             if len(values) > _COLS:
                 raise ValueError(f"{len(values)} columns is more than a worksheet has ({_COLS})")
-            cols.extend(xl_col_to_name(c) for c in range(len(cols), len(values)))
-        style = self._style
-        index = self._index
+            cols.extend(f'<c r="{xl_col_to_name(c)}' for c in range(len(cols), len(values)))
+        styles = self._styles_of(formats)
+        strings = self._strings
         inline = self._inline
+        rs = str(r)
         if height is None:
-            out = [f'<row r="{r}">']
+            out = [f'<row r="{rs}">']
         else:
             px = int(height * 4.0 / 3.0 + 0.5)  # whole pixels, as xlsxwriter's set_row
-            out = [f'<row r="{r}" ht="{px * 0.75:.16g}" customHeight="1">']
+            out = [f'<row r="{rs}" ht="{px * 0.75:.16g}" customHeight="1">']
+        append = out.append
         last = -1
         for c, v in enumerate(values):
-            if v is None or v == "":
-                if blanks and formats[c] is not None:
-                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}/>')
-                    last = c
-                continue
             t = type(v)
             if t is str:
+                if not v:
+                    if blanks and formats[c] is not None:
+                        append(f'{cols[c]}{rs}"{styles[c]}/>')
+                        last = c
+                    continue
                 if len(v) > _CELL_LIMIT // 2:
                     v = _fit(v)
                 if c in inline:
-                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="inlineStr">{self._inline_text(v)}</c>')
+                    append(f'{cols[c]}{rs}"{styles[c]} t="inlineStr">{self._inline_text(v)}</c>')
                 else:
-                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="s"><v>{index(v)}</v></c>')
+                    i = strings.get(v)
+                    if i is None:
+                        i = strings[v] = self._index(v)
+                    else:
+                        self._repeats += 1
+                    append(f'{cols[c]}{rs}"{styles[c]} t="s"><v>{i}</v></c>')
+            elif v is None:
+                if blanks and formats[c] is not None:
+                    append(f'{cols[c]}{rs}"{styles[c]}/>')
+                    last = c
+                continue
             elif t is int:
-                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v}</v></c>')
+                append(f'{cols[c]}{rs}"{styles[c]}><v>{v}</v></c>')
             elif t is float:
                 if v - v == 0:  # finite
-                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])}><v>{v:.16G}</v></c>')
+                    append(f'{cols[c]}{rs}"{styles[c]}><v>{v:.16G}</v></c>')
                 else:  # as xlsxwriter's nan_inf_to_errors
                     error = "#NUM!" if math.isnan(v) else "#DIV/0!"
-                    out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="e"><v>{error}</v></c>')
+                    append(f'{cols[c]}{rs}"{styles[c]} t="e"><v>{error}</v></c>')
             elif t is bool:
-                out.append(f'<c r="{cols[c]}{r}"{style(formats[c])} t="b"><v>{int(v)}</v></c>')
+                append(f'{cols[c]}{rs}"{styles[c]} t="b"><v>{int(v)}</v></c>')
             else:
                 raise TypeError(f"RowStream cannot write a {t.__name__} (column {c + 1}, row {r})")
             last = c
-        out.append("</row>")
-        self.max_col = max(self.max_col, last)
+        append("</row>")
+        if last > self.max_col:
+            self.max_col = last
         buf = self._buf
         buf.append("".join(out))
         self.row += 1
@@ -142,6 +173,8 @@ class RowStream:
 
     def _inline_text(self, text: str) -> str:
         """``<is><t>…</t></is>`` escaped as xlsxwriter's ``_write_cell`` does in constant_memory mode."""
+        if _PLAIN_INLINE.search(text) is None:  # nothing to escape, no outer whitespace: most titles
+            return f"<is><t>{text}</t></is>"
         text = self._escape_cc(text)
         space = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
         return f"<is><t{space}>{self._escape(text)}</t></is>"
@@ -158,6 +191,8 @@ class RowStream:
         self._closed = True
         self._flush()
         ws = self.ws
+        self._sst.count += self._repeats  # the table counts every reference
+        self._repeats = 0
         if self.row > self.first:
             ws._check_dimensions(self.first, 0)
             ws._check_dimensions(self.row - 1, max(self.max_col, 0))

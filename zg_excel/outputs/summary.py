@@ -761,14 +761,14 @@ def _details(book: _Book, result) -> None:
     formats = [t, t, c, t, t, c, book.date, i, g, c, g, c, g, c, t, t, c, i]
     bad = formats.copy()
     bad[13] = book.bad_c
-    nums: dict = {}
+    nums: dict[int, tuple] = {}  # id(points) -> (points, float): rows share a few Fraction objects
     times: dict = {}
 
     def number(value):
-        n = nums.get(value)
-        if n is None:
-            n = nums[value] = num(value)
-        return n
+        got = nums.get(id(value))
+        if got is None or got[0] is not value:
+            got = nums[id(value)] = (value, num(value))  # holding the value keeps its id from reuse
+        return got[1]
 
     with RowStream(ws, 3, inline=(1,)) as rows:  # titles: nearly all distinct
         add = rows.add
