@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .model import SCORED
-from .tally import competition_ranks, months_elapsed
+from .tally import FractionSum, competition_ranks, months_elapsed
 
 
 @dataclass(frozen=True)
@@ -117,27 +117,35 @@ def previous_standings(result) -> Previous | None:
         return None
     rules = result.rules
     tallies = {t.unit: t for t in result.units}
-    points: dict[str, Fraction] = defaultdict(Fraction)
-    credit: dict[str, Fraction] = defaultdict(Fraction)
+    sums: dict[str, FractionSum] = defaultdict(FractionSum)
+    credit_sums: dict[str, FractionSum] = defaultdict(FractionSum)
     events: dict[str, int] = defaultdict(int)
+    positive: dict[int, tuple] = {}  # id(points) -> (points, points > 0), once per shared object
     for r in result.returns:
         if r.unit not in tallies or r.superseded_by:
             continue
         for ev in r.events:
             if ev.outcome != SCORED or ev.date is None or ev.date > end:
                 continue
-            points[r.unit] += ev.points
-            if ev.points > 0 and ev.level:
+            p = ev.points
+            sums[r.unit].add(p)
+            got = positive.get(id(p))
+            if got is None or got[0] is not p:
+                got = positive[id(p)] = (p, p > 0)
+            if got[1] and ev.level:
                 events[r.unit] += 1
-            if ev.credit and ev.section in tallies:
-                credit[ev.section] += ev.credit
+            if ev.section in tallies and ev.credit:
+                credit_sums[ev.section].add(ev.credit)
+    points = {unit: s.total() for unit, s in sums.items()}
+    credit = {unit: s.total() for unit, s in credit_sums.items()}
     elapsed = months_elapsed(end, result.year, rules)
     standings: dict[str, PreviousUnit] = {}
     for t in result.units:
         annual = rules.categories[t.category].annual_points
         target = annual * elapsed / 12 if rules.prorate_before_year_end else annual
         standings[t.unit] = PreviousUnit(
-            unit=t.unit, category=t.category, points=points[t.unit], credit=credit[t.unit],
+            unit=t.unit, category=t.category, points=points.get(t.unit, Fraction(0)),
+            credit=credit.get(t.unit, Fraction(0)),
             submissions=sum(n for m, n in t.submissions_by_month.items() if m <= end.month),
             events_scored=events[t.unit], prorated_target=target, rank=0, returned=t.returned)
     by_cat: dict[str, list[PreviousUnit]] = defaultdict(list)

@@ -124,20 +124,28 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
             warn("district_outlet", f"{level}媒体“{ev.outlet}”的采用按考核办法不计分（只计{adopters}）",
                  column="媒体名称", value=ev.outlet_text or "", action="计0分")
             return issues
-    points = base * ev.multiplier
-    text = f"{level_note}{level}{ev.form} {fmt(base)}分{mult_text} = {fmt(points)}"
-    if ev.serious:
-        if rules.serious_problem == "negate":
-            points = -points
-            text += f"，严重失实或政治性问题倒扣 → {fmt(points)}"
-        else:
-            points = Fraction(0)
-            text += "，严重失实或政治性问题不计分 → 0"
-    ev.points = shared(points)
-    ev.explanation = shared(text)
+    # The points and the sentence depend only on these (a few dozen combinations over a
+    # city's 500,000 rows): computed once each, then shared by every row that has them.
+    key = (id(rules), ev.form, level, level_note, mult_text, ev.serious)
+    got = _SCORED.get(key)
+    if got is None or got[0] is not rules:
+        points = base * ev.multiplier
+        text = f"{level_note}{level}{ev.form} {fmt(base)}分{mult_text} = {fmt(points)}"
+        if ev.serious:
+            if rules.serious_problem == "negate":
+                points = -points
+                text += f"，严重失实或政治性问题倒扣 → {fmt(points)}"
+            else:
+                points = _ZERO
+                text += "，严重失实或政治性问题不计分 → 0"
+        if len(_SCORED) > 10_000:
+            _SCORED.clear()
+        got = _SCORED[key] = (rules, shared(points), shared(text))  # holding rules keeps its id from reuse
+    ev.points, ev.explanation = got[1], got[2]
     return issues
 
 
+_SCORED: dict[tuple, tuple] = {}
 _SHARED: dict = {}
 
 
@@ -150,9 +158,16 @@ def shared(value):
 
 def credit_of(ev: EventRow, rules: Rules) -> Fraction:
     """What the liaison section named on a scored row receives (RULES §4)."""
-    if ev.outcome != SCORED or not ev.section or ev.points == 0:
-        return Fraction(0)
-    credit = ev.points * rules.credit_fraction
+    if ev.outcome != SCORED or not ev.section:
+        return _ZERO
+    return credit_for(ev.points, rules)
+
+
+def credit_for(points: Fraction, rules: Rules) -> Fraction:
+    """The liaison section's share of a scored row's ``points`` (RULES §4)."""
+    if points == 0:
+        return _ZERO
+    credit = points * rules.credit_fraction
     if credit < 0 and not rules.negative_credit:
-        return Fraction(0)
+        return _ZERO
     return credit

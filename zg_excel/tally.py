@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -20,8 +20,10 @@ from .model import (
     Return,
 )
 from .roster import Roster
-from .scoring import credit_of, shared
+from .scoring import credit_for, shared
 from .values import normalize_key, row_key
+
+_ZERO = Fraction(0)
 
 
 @dataclass
@@ -69,16 +71,54 @@ def months_elapsed(as_of: dt.date, year: int, rules: Rules) -> int:
     return as_of.month if rules.as_of_month_elapsed else as_of.month - 1
 
 
+class FractionSum:
+    """An exact sum of many ``Fraction``s that are a few shared objects (scoring shares them):
+    rows are counted per object and each object is multiplied once. Adding a row is an ``id``
+    and a dict update instead of Fraction arithmetic (and its hashing) per row."""
+
+    __slots__ = ("_counts", "_values")
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+        self._values: dict[int, Fraction] = {}  # holding the objects keeps their ids from reuse
+
+    def add(self, value: Fraction) -> None:
+        key = id(value)
+        n = self._counts.get(key)
+        if n is None:
+            self._values[key] = value
+            self._counts[key] = 1
+        else:
+            self._counts[key] = n + 1
+
+    def total(self) -> Fraction:
+        return sum((self._values[k] * n for k, n in self._counts.items()), Fraction(0))
+
+
+class _PerPoints:
+    """What a scored row's points imply, worked out once per points object: (points, > 0, credit, credit ≠ 0)."""
+
+    def __init__(self, rules: Rules) -> None:
+        self.rules = rules
+        self.seen: dict[int, tuple] = {}
+
+    def __call__(self, points: Fraction) -> tuple:
+        got = self.seen.get(id(points))
+        if got is None or got[0] is not points:
+            credit = shared(credit_for(points, self.rules))
+            got = self.seen[id(points)] = (points, points > 0, credit, credit != 0)
+        return got
+
+
 def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
           as_of: dt.date) -> tuple[list[UnitTally], list[CreditLine]]:
     """Aggregate the scored rows of the kept files per roster unit."""
     units = {u.name: UnitTally(unit=u.name, category=u.category, order=u.order) for u in roster}
     credits: list[CreditLine] = []
     provincial = {name: {normalize_key(o) for o in c.provincial_outlets} for name, c in rules.categories.items()}
-    # Points and credits are summed per distinct value (a few dozen) and multiplied once: exact, and
-    # no Fraction addition per row.
-    points: dict[str, Counter] = {name: Counter() for name in units}
-    credit_sums: dict[str, Counter] = {name: Counter() for name in units}
+    points = {name: FractionSum() for name in units}
+    credit_sums = {name: FractionSum() for name in units}
+    per_points = _PerPoints(rules)
     for r in sorted(returns, key=lambda r: r.relpath):
         t = units.get(r.unit or "")
         if t is None:
@@ -90,21 +130,24 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
         for ev in r.events:
             if ev.outcome != SCORED:
                 continue
-            points[t.unit][ev.points] += 1
+            _, positive, credit, has_credit = per_points(ev.points)
+            points[t.unit].add(ev.points)
             t.events_scored += 1
-            if ev.points > 0 and ev.level:
+            if positive and ev.level:
                 t.adoptions_by_level[ev.level] = t.adoptions_by_level.get(ev.level, 0) + 1
             cat = rules.categories[t.category]
-            if (cat.provincial_outlets and ev.points > 0 and ev.form in cat.provincial_forms
+            if (cat.provincial_outlets and positive and ev.form in cat.provincial_forms
                     and ev.outlet and normalize_key(ev.outlet) in provincial[t.category]):
                 t.provincial_org_adoptions += 1
-            credit = ev.credit = shared(credit_of(ev, rules))
-            if credit and ev.section in units:
-                credit_sums[ev.section][credit] += 1
+            if not ev.section:  # credit_of: only a row naming a liaison section gives credit
+                credit, has_credit = _ZERO, False
+            ev.credit = credit
+            if has_credit and ev.section in units:
+                credit_sums[ev.section].add(credit)
                 credits.append(CreditLine(section=ev.section, event=ev, credit=credit))
     for name, t in units.items():
-        t.points += sum((value * n for value, n in points[name].items()), Fraction(0))
-        t.credit += sum((value * n for value, n in credit_sums[name].items()), Fraction(0))
+        t.points += points[name].total()
+        t.credit += credit_sums[name].total()
 
     _count_submissions(returns, units, rules, year=year, as_of=as_of)
 
