@@ -766,7 +766,7 @@ class _SheetScan:
     hidden_cols: list = None  # inclusive runs [first, last]
     formulas: dict = None  # (row, col) -> "=text" for formulas without a cached value
     errors: list = None  # (row, col, "#DIV/0!") error cells, which calamine reads as empty
-    merged: list = None  # (r0, c0, r1, c1) from <mergeCell>, for the openpyxl fallback
+    merged: list = None  # attributes of each <mergeCell> (bytes), for the openpyxl fallback
     last_row: int = 0  # row number of the last <row> seen (numbering state)
     sequential: bool = False  # rows or cells without r=: walk every tag in order
     prefixed: bool | None = None  # tags carry a namespace prefix (<x:c>)
@@ -879,13 +879,8 @@ def _scan_piece(piece: bytes, scan: _SheetScan, cols: set[bytes], limits: Intake
     if rows:
         scan.max_row = max(scan.max_row, max(map(int, rows)))
     scan.shared_refs += piece.count(b't="s"')
-    if b"mergeCell" in piece:
-        for m in _MERGE.finditer(piece):
-            ref = _attrs(m.group(1)).get("ref", "")
-            a, _, b = ref.partition(":")
-            p, q = parse_ref(a), parse_ref(b or a)
-            if p and q:
-                scan.merged.append((p[0], p[1], q[0], q[1]))
+    if b"mergeCell" in piece:  # kept raw: parsed only for the openpyxl fallback (_merged_ranges)
+        scan.merged.extend(m.group(1) for m in _MERGE.finditer(piece))
     has_hidden = b"hidden" in piece
     has_f = b"<f" in piece or (prefixed and b":f" in piece)
     has_err = b't="e"' in piece or b"t='e'" in piece
@@ -1052,7 +1047,19 @@ def _apply_scan(sheet: RawSheet, scan: _SheetScan, budget: _Budget, merged: bool
         sheet.hidden_cols.update(range(lo, min(hi, n_cols) + 1))
     sheet.formulas_without_value.update(scan.formulas)
     if merged:
-        sheet.merged.extend(scan.merged)
+        sheet.merged.extend(_merged_ranges(scan.merged))
+
+
+def _merged_ranges(attrs: list[bytes]) -> list[tuple[int, int, int, int]]:
+    """(r0, c0, r1, c1) of <mergeCell ref="A1:B2"> attribute blobs (malformed refs skipped)."""
+    out = []
+    for blob in attrs:
+        ref = _attrs(blob).get("ref", "")
+        a, _, b = ref.partition(":")
+        p, q = parse_ref(a), parse_ref(b or a)
+        if p and q:
+            out.append((p[0], p[1], q[0], q[1]))
+    return out
 
 
 def _put_cell(sheet: RawSheet, budget: _Budget, rc: tuple[int, int], value) -> None:
