@@ -275,3 +275,35 @@ def test_write_bulletin_txt_and_docx(published, tmp_path):
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "一、总体情况" in body and "二、表扬" in body
     assert any("较上期" in c.text for t in doc.tables for c in t.rows[0].cells)
+
+
+def test_seal_layout_is_a_setting(published, tmp_path):
+    """[bulletin] seal = true gives the 加盖印章 layout (成文日期右空四字), false (shipped) the other."""
+    import dataclasses
+
+    from docx import Document
+
+    result, text, _ = published
+
+    def date_indent(seal: bool) -> str:
+        rules = dataclasses.replace(result.rules, data={**result.rules.data,
+                                                        "bulletin": {**result.rules.data["bulletin"], "seal": seal}})
+        path = tmp_path / f"seal-{seal}.docx"
+        B.write_bulletin(dataclasses.replace(result, rules=rules), text, tmp_path / "t.txt", path)
+        paras = [p for p in Document(str(path)).paragraphs if p.text.strip()]
+        date = next(p for p in paras if re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", p.text.strip()))
+        ind = date._p.pPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}ind")
+        return ind.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}rightChars")
+
+    assert result.rules.data["bulletin"]["seal"] is False
+    assert date_indent(True) == "400"
+    assert date_indent(False) != "400"
+
+
+def test_seal_must_be_true_or_false(tmp_path):
+    from zg_excel.config import ConfigError, load_rules
+
+    user = tmp_path / "rules.toml"
+    user.write_text('[bulletin]\nseal = "是"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="bulletin.seal"):
+        load_rules(user)

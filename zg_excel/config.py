@@ -256,6 +256,9 @@ def _build(d: dict, overridden: frozenset[str], errors: list[str]) -> Rules | No
         memory_mb=int(intake["memory_mb"]),
         workers=int(intake["workers"]),
     )
+    seal = d.get("bulletin", {}).get("seal", False)
+    if not isinstance(seal, bool):
+        errors.append(f"bulletin.seal：应为 true 或 false，实际为 {seal!r}")
     form_lookup = _lookup(d["forms"], "forms", errors)
     level_lookup = _lookup({lv: d["level_aliases"].get(lv, []) for lv in levels}, "level_aliases", errors)
     destination_lookup = _lookup(d["destinations"], "destinations", errors)

@@ -264,6 +264,7 @@ def write_bulletin(result, text: str, txt_path: Path, docx_path: Path | None = N
     if docx_path is not None:
         from .docx_bulletin import write_bulletin_docx
 
-        write_bulletin_docx(text, docx_path, attachment=attachment_table(result))
+        seal = result.rules.data.get("bulletin", {}).get("seal", False) is True
+        write_bulletin_docx(text, docx_path, attachment=attachment_table(result), seal=seal)
         written.append(Path(docx_path))
     return written
