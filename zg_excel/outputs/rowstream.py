@@ -71,7 +71,7 @@ class RowStream:
         self.first = first_row
         self.row = first_row  # the next row to write, 0-based
         self.max_col = -1
-        self._sst = ws.str_table if hasattr(ws, "str_table") else None
+        self._sst = ws.str_table  # the workbook's shared-string table
         self._index = self._sst._get_shared_string_index
         self._inline = frozenset(inline)
         self._escape_cc = ws._escape_control_characters
