@@ -18,7 +18,9 @@ costs as little as possible before it is refused:
    columns, formulas without a cached value, error cells (``#VALUE!``, which
    calamine reads as empty). Per-cell work only happens in the parts of the
    XML where those markers occur. For xls read by calamine, error values are
-   put back from the BOOLERR / FORMULA records of the workbook stream.
+   put back from the BOOLERR / FORMULA records of the workbook stream;
+   hidden rows and columns of .ods (content.xml, streamed) and .xls (xlrd's
+   formatting information) are read after the cells, best effort.
 
 Declared dimensions are never trusted: calamine sizes a sheet from its cells,
 the openpyxl fallback calls ``reset_dimensions()``, and every grid is trimmed
@@ -1166,11 +1168,96 @@ def _read_calamine_only(path: str, data: bytes, sn: Sniffed, limits: IntakeLimit
         return failure(path, "corrupt")
     book = RawBook(path=path, format=sn.kind, sheets=sheets)
     if sn.kind == "ods" and sn.zip is not None:
+        _apply_hidden(sheets, _ods_hidden(sn.zip))
         _ods_meta(sn.zip, book)
     elif sn.zip is not None:
         _ooxml_doc_props(sn.zip, book)
     book.notes = budget.final_notes()
     return book
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_HIDDEN_RUNS = dict[str, tuple[list[list[int]], list[list[int]]]]  # sheet -> (row runs, column runs)
+
+
+def _ods_hidden(zf: zipfile.ZipFile) -> _HIDDEN_RUNS:
+    """Hidden (collapsed or filtered) rows and columns of each table of an .ods, as 1-based
+    inclusive runs; repeated rows/columns stay one run (LibreOffice writes a million of them).
+    Best effort: an unreadable content.xml gives nothing (the cells were read by calamine)."""
+    from defusedxml.ElementTree import iterparse
+
+    t = _ODS_TABLE
+    out: _HIDDEN_RUNS = {}
+    try:
+        with zf.open("content.xml") as fh:
+            depth = 0  # nesting of <table:table> (a table inside a cell is not a sheet)
+            runs = None
+            row = col = 0
+            for event, el in iterparse(fh, events=("start", "end")):
+                tag = el.tag
+                if event == "end":
+                    if tag == t + "table":
+                        depth -= 1
+                    el.clear()
+                    continue
+                if tag == t + "table":
+                    depth += 1
+                    if depth == 1:
+                        runs = out.setdefault(el.get(t + "name") or "", ([], []))
+                        row = col = 0
+                    continue
+                if depth != 1 or runs is None or tag not in (t + "table-row", t + "table-column"):
+                    continue
+                is_row = tag == t + "table-row"
+                try:
+                    n = max(1, int(el.get(t + ("number-rows-repeated" if is_row else "number-columns-repeated"), 1)))
+                except ValueError:
+                    n = 1
+                start = row if is_row else col
+                if el.get(t + "visibility") in ("collapse", "filter"):
+                    runs[0 if is_row else 1].append([start + 1, start + n])
+                if is_row:
+                    row += n
+                else:
+                    col += n
+    except Exception:  # noqa: BLE001 - best effort, see above
+        return {}
+    return out
+
+
+def _xls_hidden(data: bytes) -> _HIDDEN_RUNS:
+    """Hidden rows and columns of an .xls (xlrd with formatting information; best effort)."""
+    try:
+        import xlrd
+
+        wb = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, logfile=io.StringIO())
+    except Exception:  # noqa: BLE001 - BIFF2-4 and odd files: no formatting information
+        return {}
+    out: _HIDDEN_RUNS = {}
+    try:
+        for idx in range(wb.nsheets):
+            sh = wb.sheet_by_index(idx)
+            rows = [[r + 1, r + 1] for r, info in sorted(sh.rowinfo_map.items()) if info.hidden]
+            cols = [[c + 1, c + 1] for c, info in sorted(sh.colinfo_map.items()) if info.hidden]
+            out[sh.name] = (rows, cols)
+            wb.unload_sheet(idx)
+    except Exception:  # noqa: BLE001
+        return out
+    finally:
+        wb.release_resources()
+    return out
+
+
+def _apply_hidden(sheets: list[RawSheet], hidden: _HIDDEN_RUNS) -> None:
+    """Put hidden row/column runs into the sheets read (clipped to each sheet's grid)."""
+    for s in sheets:
+        rows_runs, col_runs = hidden.get(s.name, ([], []))
+        n_rows = len(s.rows)
+        n_cols = max((len(r) for r in s.rows), default=0)
+        for lo, hi in rows_runs:
+            s.hidden_rows.update(range(lo, min(hi, n_rows) + 1))
+        for lo, hi in col_runs:
+            s.hidden_cols.update(range(lo, min(hi, n_cols) + 1))
 
 
 # ------------------------------------------------------------------ xls ---
@@ -1202,6 +1289,7 @@ def _read_xls(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> RawB
             return failure(path, "corrupt")
         if sn.kind == "xls":
             budget.note("文件结构有轻微问题，已改用备用方式读取；建议用 Excel 打开后另存为 .xlsx。")
+    _apply_hidden(sheets, _xls_hidden(data))
     book = RawBook(path=path, format="xls", sheets=sheets)
     _cfb_meta(data, book)
     book.notes = budget.final_notes()
