@@ -468,3 +468,9 @@ def test_normalize_header_other_cells():
     assert normalize_header(2026) == "2026"
     assert normalize_header("《标题》") == "标题"
     assert normalize_header("字数") != normalize_header("视频时长（分钟）")
+
+
+@given(st.integers(min_value=0, max_value=10**15 - 1))
+def test_parse_count_of_integral_floats_as_calamine_reads_them(n):
+    assert parse_count(float(n)) == int(float(n))
+    assert type(parse_count(float(n))) is int

@@ -190,6 +190,8 @@ def parse_count(value) -> int | None | Bad:
         return None
     if type(value) is int and value >= 0:
         return value  # the common case, a number cell
+    if type(value) is float and value.is_integer() and 0 <= value < 1e15:
+        return int(value)  # the same, as calamine reads numbers (1200.0)
     shown = _show(value)
     if isinstance(value, bool):
         return Bad(f"字数无法识别：{shown}")
