@@ -9,7 +9,6 @@ really in use; elsewhere (Windows, musl, macOS) it does nothing.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import sys
 
@@ -28,6 +27,8 @@ def release_memory(*, collect: bool = False) -> bool:
     if _trim is None:
         _trim = False
         if sys.platform.startswith("linux"):
+            import ctypes
+
             try:
                 _trim = ctypes.CDLL("libc.so.6").malloc_trim
                 _trim.argtypes = [ctypes.c_size_t]

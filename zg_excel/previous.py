@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .model import SCORED
+from .scoring import PerObject
 from .tally import FractionSum, competition_ranks, months_elapsed
 
 
@@ -120,7 +121,7 @@ def previous_standings(result) -> Previous | None:
     sums: dict[str, FractionSum] = defaultdict(FractionSum)
     credit_sums: dict[str, FractionSum] = defaultdict(FractionSum)
     events: dict[str, int] = defaultdict(int)
-    positive: dict[int, tuple] = {}  # id(points) -> (points, points > 0), once per shared object
+    positive = PerObject(lambda p: p > 0)
     for r in result.returns:
         if r.unit not in tallies or r.superseded_by:
             continue
@@ -129,10 +130,7 @@ def previous_standings(result) -> Previous | None:
                 continue
             p = ev.points
             sums[r.unit].add(p)
-            got = positive.get(id(p))
-            if got is None or got[0] is not p:
-                got = positive[id(p)] = (p, p > 0)
-            if got[1] and ev.level:
+            if positive(p) and ev.level:
                 events[r.unit] += 1
             if ev.section in tallies and ev.credit:
                 credit_sums[ev.section].add(ev.credit)

@@ -156,6 +156,23 @@ def shared(value):
     return _SHARED.setdefault(value, value)
 
 
+class PerObject:
+    """``fn(value)`` worked out once per object: rows share a few Fraction objects (``shared``),
+    and an ``id`` lookup is cheaper than hashing a Fraction or redoing its arithmetic per row."""
+
+    __slots__ = ("fn", "seen")
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+        self.seen: dict[int, tuple] = {}
+
+    def __call__(self, value):
+        got = self.seen.get(id(value))
+        if got is None or got[0] is not value:
+            got = self.seen[id(value)] = (value, self.fn(value))  # holding the value keeps its id from reuse
+        return got[1]
+
+
 def credit_of(ev: EventRow, rules: Rules) -> Fraction:
     """What the liaison section named on a scored row receives (RULES §4)."""
     if ev.outcome != SCORED or not ev.section:

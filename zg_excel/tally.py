@@ -20,7 +20,7 @@ from .model import (
     Return,
 )
 from .roster import Roster
-from .scoring import credit_for, shared
+from .scoring import PerObject, credit_for, shared
 from .values import normalize_key, row_key
 
 _ZERO = Fraction(0)
@@ -95,21 +95,6 @@ class FractionSum:
         return sum((self._values[k] * n for k, n in self._counts.items()), Fraction(0))
 
 
-class _PerPoints:
-    """What a scored row's points imply, worked out once per points object: (points, > 0, credit, credit ≠ 0)."""
-
-    def __init__(self, rules: Rules) -> None:
-        self.rules = rules
-        self.seen: dict[int, tuple] = {}
-
-    def __call__(self, points: Fraction) -> tuple:
-        got = self.seen.get(id(points))
-        if got is None or got[0] is not points:
-            credit = shared(credit_for(points, self.rules))
-            got = self.seen[id(points)] = (points, points > 0, credit, credit != 0)
-        return got
-
-
 def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
           as_of: dt.date) -> tuple[list[UnitTally], list[CreditLine]]:
     """Aggregate the scored rows of the kept files per roster unit."""
@@ -118,7 +103,11 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
     provincial = {name: {normalize_key(o) for o in c.provincial_outlets} for name, c in rules.categories.items()}
     points = {name: FractionSum() for name in units}
     credit_sums = {name: FractionSum() for name in units}
-    per_points = _PerPoints(rules)
+    def implied(p: Fraction) -> tuple:  # what a scored row's points imply: (> 0, credit, credit ≠ 0)
+        credit = shared(credit_for(p, rules))
+        return p > 0, credit, credit != 0
+
+    per_points = PerObject(implied)
     for r in sorted(returns, key=lambda r: r.relpath):
         t = units.get(r.unit or "")
         if t is None:
@@ -130,7 +119,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
         for ev in r.events:
             if ev.outcome != SCORED:
                 continue
-            _, positive, credit, has_credit = per_points(ev.points)
+            positive, credit, has_credit = per_points(ev.points)
             points[t.unit].add(ev.points)
             t.events_scored += 1
             if positive and ev.level:

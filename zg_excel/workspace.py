@@ -93,31 +93,21 @@ def _public_mode() -> int:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write to a temporary name in the same folder, then rename over the target."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~" + path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before it replaces the old file
-        os.chmod(tmp, _public_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, binary=True) as fh:
+        fh.write(data)
 
 
 @contextlib.contextmanager
-def atomic_open(path: Path, encoding: str = "utf-8"):
-    """A text file written beside ``path`` and renamed over it when the block ends without error."""
+def atomic_open(path: Path, encoding: str = "utf-8", *, binary: bool = False):
+    """A file written beside ``path`` (text, or bytes with ``binary``), on disk (fsync) and renamed
+    over ``path`` when the block ends without error; removed otherwise."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~" + path.name, suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="\n") as fh:
+        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline="\n")) as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            os.fsync(fh.fileno())  # on disk before it replaces the old file
         os.chmod(tmp, _public_mode())
         os.replace(tmp, path)
     except BaseException:

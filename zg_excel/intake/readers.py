@@ -1040,13 +1040,7 @@ def _apply_scan(sheet: RawSheet, scan: _SheetScan, budget: _Budget, merged: bool
     """Put what the scan found into a sheet read by calamine / openpyxl."""
     for r, c, text in scan.errors:
         _put_cell(sheet, budget, (r, c), text)
-    n_rows = len(sheet.rows)
-    n_cols = len(sheet.rows[0]) if sheet.rows else 0
-    # clipped to the grid: "hide everything below the table" must not cost a million entries
-    for lo, hi in scan.hidden_rows:
-        sheet.hidden_rows.update(range(lo, min(hi, n_rows) + 1))
-    for lo, hi in scan.hidden_cols:
-        sheet.hidden_cols.update(range(lo, min(hi, n_cols) + 1))
+    _hide(sheet, scan.hidden_rows, scan.hidden_cols)
     sheet.formulas_without_value.update(scan.formulas)
     if merged:
         sheet.merged.extend(_merged_ranges(scan.merged))
@@ -1249,15 +1243,20 @@ def _xls_hidden(data: bytes) -> _HIDDEN_RUNS:
 
 
 def _apply_hidden(sheets: list[RawSheet], hidden: _HIDDEN_RUNS) -> None:
-    """Put hidden row/column runs into the sheets read (clipped to each sheet's grid)."""
+    """Put hidden row/column runs into the sheets read."""
     for s in sheets:
-        rows_runs, col_runs = hidden.get(s.name, ([], []))
-        n_rows = len(s.rows)
-        n_cols = max((len(r) for r in s.rows), default=0)
-        for lo, hi in rows_runs:
-            s.hidden_rows.update(range(lo, min(hi, n_rows) + 1))
-        for lo, hi in col_runs:
-            s.hidden_cols.update(range(lo, min(hi, n_cols) + 1))
+        _hide(s, *hidden.get(s.name, ([], [])))
+
+
+def _hide(sheet: RawSheet, row_runs: list, col_runs: list) -> None:
+    """Mark 1-based inclusive runs of rows / columns hidden, clipped to the grid: "hide everything
+    below the table" must not cost a million entries."""
+    n_rows = len(sheet.rows)
+    n_cols = max((len(r) for r in sheet.rows), default=0)
+    for lo, hi in row_runs:
+        sheet.hidden_rows.update(range(lo, min(hi, n_rows) + 1))
+    for lo, hi in col_runs:
+        sheet.hidden_cols.update(range(lo, min(hi, n_cols) + 1))
 
 
 # ------------------------------------------------------------------ xls ---

@@ -752,7 +752,7 @@ def _events_in_order(result):
 
 def _details(book: _Book, result) -> None:
     """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
-    from ..scoring import fmt
+    from ..scoring import PerObject, fmt
     from .rowstream import RowStream
 
     cols = _event_columns()
@@ -761,14 +761,8 @@ def _details(book: _Book, result) -> None:
     formats = [t, t, c, t, t, c, book.date, i, g, c, g, c, g, c, t, t, c, i]
     bad = formats.copy()
     bad[13] = book.bad_c
-    nums: dict[int, tuple] = {}  # id(points) -> (points, float): rows share a few Fraction objects
+    number = PerObject(num)  # rows share a few Fraction objects
     times: dict = {}
-
-    def number(value):
-        got = nums.get(id(value))
-        if got is None or got[0] is not value:
-            got = nums[id(value)] = (value, num(value))  # holding the value keeps its id from reuse
-        return got[1]
 
     with RowStream(ws, 3, inline=(1,)) as rows:  # titles: nearly all distinct
         add = rows.add
