@@ -10,7 +10,7 @@ monthly return is that template with rows typed in, like a unit filling it in
 Excel: ``--events`` 录用登记 rows and ``--subs`` 报送登记 rows per file, dated
 in the file's month, saved early the next month.
 
-Filling with openpyxl (``zg_excel.fill.fill_return``) costs ~0.3 s a file, so
+Filling with openpyxl (``tests.fill.fill_return``) costs ~0.3 s a file, so
 the rows are written straight into the sheet XML of the template's zip
 instead: strings inline (``t="inlineStr"``), numbers as numbers, dates as
 serials in the column's own date style; every other part (styles,

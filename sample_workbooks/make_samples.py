@@ -22,8 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from zg_excel.config import load_rules  # noqa: E402
-from zg_excel.fill import fill_return, set_saved_time  # noqa: E402
+from zg_excel.rules import load_rules  # noqa: E402
+from tests.fill import fill_return, set_saved_time  # noqa: E402
 from zg_excel.roster import load_catalog, load_roster  # noqa: E402
 from zg_excel.schema import EVENT_SHEET, SUBMISSION_SHEET  # noqa: E402
 from zg_excel.template import write_template  # noqa: E402

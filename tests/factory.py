@@ -6,7 +6,7 @@ import datetime as dt
 from fractions import Fraction
 
 from zg_excel import TEMPLATE_VERSION
-from zg_excel.config import load_rules
+from zg_excel.rules import load_rules
 from zg_excel.intake.raw import RawBook, RawSheet
 from zg_excel.merge import score_books
 from zg_excel.roster import load_catalog, load_roster

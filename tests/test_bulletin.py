@@ -301,7 +301,7 @@ def test_seal_layout_is_a_setting(published, tmp_path):
 
 
 def test_seal_must_be_true_or_false(tmp_path):
-    from zg_excel.config import ConfigError, load_rules
+    from zg_excel.rules import ConfigError, load_rules
 
     user = tmp_path / "rules.toml"
     user.write_text('[bulletin]\nseal = "是"\n', encoding="utf-8")

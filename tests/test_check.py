@@ -14,7 +14,7 @@ from tests.conftest import SAMPLES
 from zg_excel.check import check_files, fix_text, render_check_text
 from zg_excel.commands.check import check
 from zg_excel.issues import ERROR
-from zg_excel.merge import FAILED, MERGED, REJECTED, SKIPPED
+from zg_excel.result import FAILED, MERGED, REJECTED, SKIPPED
 from zg_excel.model import DUPLICATE, SCORED
 from zg_excel.workspace import init_workspace
 

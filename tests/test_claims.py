@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from tests.factory import book, ev, score
 from zg_excel.claims import CODE, WINDOW, find_claims
-from zg_excel.config import load_rules
+from zg_excel.rules import load_rules
 from zg_excel.issues import WARNING
 from zg_excel.model import SCORED, EventRow, Return, Source
 

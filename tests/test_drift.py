@@ -116,7 +116,7 @@ def test_a_real_template_edited_by_a_unit_lists_every_drift(tmp_path):
     import openpyxl
 
     from zg_excel.check import check_files, render_check_text
-    from zg_excel.config import load_rules
+    from zg_excel.rules import load_rules
     from zg_excel.roster import load_catalog, load_roster
     from zg_excel.schema import FIRST_DATA_ROW, HEADER_ROW
     from zg_excel.template import write_template

@@ -14,7 +14,6 @@ import datetime as dt
 import importlib.util
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest

@@ -7,7 +7,7 @@ import zipfile
 
 import openpyxl
 
-from zg_excel.config import load_rules
+from zg_excel.rules import load_rules
 from zg_excel.merge import merge
 from zg_excel.outputs.write import write_outputs
 from zg_excel.roster import load_catalog, load_roster

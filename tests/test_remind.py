@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from tests.conftest import copy_samples
 from tests.factory import YEAR, book, ev
 from zg_excel import remind as R
-from zg_excel.config import load_rules
+from zg_excel.rules import load_rules
 from zg_excel.merge import score_books
 from zg_excel.roster import Roster, load_catalog, load_roster
 

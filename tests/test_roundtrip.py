@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from zg_excel.config import load_rules
-from zg_excel.fill import fill_return
+from zg_excel.rules import load_rules
+from tests.fill import fill_return
 from zg_excel.merge import merge
 from zg_excel.roster import load_catalog, load_roster
 from zg_excel.template import write_template

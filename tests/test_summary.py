@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from tests.factory import YEAR, book, ev, score
-from zg_excel.config import round_half_up
+from zg_excel.rules import round_half_up
 from zg_excel.model import SCORED
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings

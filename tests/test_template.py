@@ -15,7 +15,7 @@ import pytest
 from openpyxl.utils import get_column_letter, range_boundaries
 
 from zg_excel import TEMPLATE_VERSION
-from zg_excel.config import ConfigError, load_rules
+from zg_excel.rules import ConfigError, load_rules
 from zg_excel.roster import load_catalog, load_roster
 from zg_excel.schema import (
     CATALOG_SHEET,

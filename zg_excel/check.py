@@ -19,7 +19,6 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable
 
-from .config import Rules, load_rules
 from .intake.raw import FileFailure, IntakeLimits, RawBook
 from .issues import ERROR, INFO, WARNING, Issue
 from .merge import (
@@ -33,6 +32,7 @@ from .merge import (
 )
 from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
 from .roster import Catalog, Roster, load_catalog, load_roster
+from .rules import Rules, load_rules
 from .scoring import fmt
 from .workspace import Workspace
 

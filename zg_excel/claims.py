@@ -42,9 +42,9 @@ import gc
 from collections import defaultdict
 from typing import Hashable, Iterable
 
-from .config import Rules
 from .issues import WARNING, Issue
 from .model import NOT_ORG_WORK, SCORED, EventRow, Return
+from .rules import Rules
 from .values import _normalize_uncached as _normalize
 from .values import normalize_key
 

@@ -35,7 +35,7 @@ def _say(quiet: bool, text: str = "", **kw) -> None:
 
 
 def _load(workdir: Path):
-    from .config import ConfigError
+    from .rules import ConfigError
     from .workspace import Workspace
 
     try:
@@ -186,8 +186,8 @@ def merge_cmd(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> No
 
 
 def _render_merge_summary(result, written, quiet: bool) -> None:
-    from .config import round_half_up
     from .model import OUTCOME_ZH
+    from .rules import round_half_up
 
     rows = result.rows
     returned = sum(1 for t in result.units if t.returned)

@@ -7,47 +7,34 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from .claims import find_claims
-from .config import Rules
 from .intake.raw import FileFailure, RawBook
-from .intake.returns import read_return
 from .issues import ERROR, INFO, IssueLog
 from .memory import release_memory
-from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
-from .previous import Previous, previous_standings
+from .model import Return
+from .previous import previous_standings
+from .result import (
+    FAILED,
+    MERGED,
+    REJECTED,
+    SKIPPED,
+    SUPERSEDED_FILE,
+    FileReport,
+    Result,
+)
+from .returns import read_return
 from .roster import Catalog, Roster
+from .rules import Rules
 from .scoring import score_event
-from .tally import CreditLine, UnitTally, months_elapsed, tally
+from .tally import tally
 from .versions import mark_duplicates, resolve_versions
 from .workspace import Workspace
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, name)
-
-MERGED = "已合并"
-SUPERSEDED_FILE = "已被替代"
-REJECTED = "未合并"
-FAILED = "无法读取"
-SKIPPED = "已跳过"
-
-
-@dataclass
-class FileReport:
-    """What happened to one file of the inbox (every file gets one)."""
-
-    relpath: str
-    status: str
-    unit: str = ""
-    format: str = ""
-    events: int = 0
-    submissions: int = 0
-    message: str = ""
-    found_by: str = ""
-
 
 @dataclass
 class ParsedBook:
@@ -98,60 +85,6 @@ class _Sharer:
 
 def _mtime(p: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
-
-
-@dataclass
-class Result:
-    year: int
-    as_of: dt.date
-    rules: Rules
-    roster: Roster
-    catalog: Catalog
-    workdir: Path
-    inbox: Path
-    units: list[UnitTally]
-    credits: list[CreditLine]
-    returns: list[Return]
-    files: list[FileReport]
-    issues: IssueLog
-    previous: Previous | None = None  # standings at the end of the previous quarter (rank changes)
-    generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
-
-    @property
-    def events(self) -> list[EventRow]:
-        return [e for r in self.returns for e in r.events]
-
-    @property
-    def submissions(self) -> list[SubmissionRow]:
-        return [s for r in self.returns for s in r.submissions]
-
-    @property
-    def rows(self) -> dict[str, int]:
-        counts = Counter(e.outcome for e in self.events)
-        out = {"read": sum(counts.values())}
-        out.update({k: counts.get(k, 0) for k in OUTCOMES})
-        return out
-
-    @property
-    def submission_rows(self) -> dict[str, int]:
-        counts = Counter(s.outcome for s in self.submissions)
-        out = {"read": sum(counts.values())}
-        out.update({k: counts.get(k, 0) for k in SUB_OUTCOMES})
-        return out
-
-    @property
-    def months_elapsed(self) -> int:
-        return months_elapsed(self.as_of, self.year, self.rules)
-
-    @property
-    def final(self) -> bool:
-        return self.as_of >= dt.date(self.year, 12, 31)
-
-    def unit(self, name: str) -> UnitTally:
-        for t in self.units:
-            if t.unit == name:
-                return t
-        raise KeyError(name)
 
 
 def resolve_period(year: int | None, as_of: dt.date | None, today: dt.date | None = None) -> tuple[int, dt.date]:

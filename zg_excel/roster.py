@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .config import ConfigError, Rules
+from .rules import ConfigError, Rules
 from .values import clean_text, normalize_header, normalize_key
 
 ROSTER_FILE = "单位名册.xlsx"

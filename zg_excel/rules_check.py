@@ -12,7 +12,6 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from .config import ConfigError, Rules, _merge, default_rules_text, load_rules
 from .issues import ERROR, INFO, WARNING, Issue
 from .roster import (
     CATALOG_COLUMNS,
@@ -23,6 +22,7 @@ from .roster import (
     _read_table,
     split_aliases,
 )
+from .rules import ConfigError, Rules, _merge, default_rules_text, load_rules
 from .values import normalize_key
 from .workspace import RULES_FILE
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from fractions import Fraction
 
-from .config import Rules, round_half_up
 from .issues import WARNING, Issue
 from .model import (
     DUPLICATE,
@@ -22,6 +21,7 @@ from .model import (
     UNKNOWN_OUTLET,
     EventRow,
 )
+from .rules import Rules, round_half_up
 
 ENDORSEMENT = "批示"
 _ZERO = Fraction(0)  # one object for the many rows that score nothing (a city has 500,000 rows)

@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from .config import Rules
 from .model import (
     COUNTED,
     DUPLICATE,
@@ -20,6 +19,7 @@ from .model import (
     Return,
 )
 from .roster import Roster
+from .rules import Rules
 from .scoring import PerObject, credit_for, shared
 from .values import normalize_key, row_key
 

@@ -24,8 +24,8 @@ import xlsxwriter
 from xlsxwriter.utility import quote_sheetname, xl_range_abs
 
 from . import TEMPLATE_VERSION
-from .config import ConfigError, Rules, round_half_up
 from .roster import CATALOG_COLUMNS, Catalog, Roster, Unit
+from .rules import ConfigError, Rules, round_half_up
 from .schema import (
     CATALOG_SHEET,
     DATA_SHEETS,

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-from .config import Rules
 from .issues import INFO, WARNING, Issue
 from .model import DUPLICATE, SUPERSEDED, EventRow, Return, SubmissionRow
+from .rules import Rules
 from .values import normalize_key, row_key
 
 _EPOCH = dt.datetime(1900, 1, 1)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .config import ConfigError, Rules, default_rules_text, load_rules
 from .roster import (
     CATALOG_COLUMNS,
     CATALOG_FILE,
@@ -28,6 +27,7 @@ from .roster import (
     load_catalog,
     load_roster,
 )
+from .rules import ConfigError, Rules, default_rules_text, load_rules
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"

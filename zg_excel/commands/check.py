@@ -35,7 +35,7 @@ def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet
     退出码：0 可以报送；1 有填写问题使某些行不能计分（请修改后重新报送）；2 用法或设置错误
     """
     from zg_excel.check import check_files, render_check_text
-    from zg_excel.config import ConfigError
+    from zg_excel.rules import ConfigError
 
     def progress(done: int, total: int, name: str) -> None:
         if not quiet and total > 1:

@@ -49,8 +49,8 @@ HELP = """把汇总表、通报、登记表或催报通过邮件发出。
 def _load_units(workdir: Path) -> list:
     """The roster's units (the folder's 单位名册.xlsx, else the shipped default)."""
     try:
-        from zg_excel.config import ConfigError, load_rules
         from zg_excel.roster import load_roster
+        from zg_excel.rules import ConfigError, load_rules
         from zg_excel.workspace import Workspace
     except ImportError:
         raise SetupError("名册功能不可用，无法按名册发送") from None

@@ -34,9 +34,9 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     示例：zg-excel remind -w 2026组工信息 --as-of 2026-09-30
     退出码：0 完成；2 用法或设置错误
     """
-    from ..config import ConfigError
     from ..merge import merge
     from ..remind import build_reminders, write_reminders
+    from ..rules import ConfigError
     from ..workspace import Workspace
 
     if not workdir.is_dir():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..config import round_half_up
+from ..rules import round_half_up
 from ..workspace import atomic_write_bytes
 from .summary import months_text, overview, period_label, previous_of
 

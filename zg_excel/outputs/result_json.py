@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..config import round_half_up
+from ..rules import round_half_up
 from ..workspace import atomic_open
 
 

@@ -28,9 +28,9 @@ from fractions import Fraction
 from pathlib import Path
 
 from .. import __version__
-from ..config import default_rules_text, flatten, round_half_up
 from ..issues import SEVERITY_ZH
 from ..model import OUTCOME_ZH, SCORED
+from ..rules import default_rules_text, flatten, round_half_up
 from ..workspace import atomic_target
 
 try:  # Python 3.11+

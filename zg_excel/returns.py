@@ -11,12 +11,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from .. import TEMPLATE_VERSION
-from ..config import Rules
-from ..issues import ERROR, INFO, WARNING, Issue
-from ..model import EventRow, Return, Source, SubmissionRow
-from ..roster import Catalog, Roster
-from ..schema import (
+from . import TEMPLATE_VERSION
+from .intake.raw import RawBook, RawSheet
+from .issues import ERROR, INFO, WARNING, Issue
+from .model import EventRow, Return, Source, SubmissionRow
+from .roster import Catalog, Roster
+from .rules import Rules
+from .schema import (
     DATA_SHEETS,
     EVENTS,
     HEADER_ROW,
@@ -26,7 +27,7 @@ from ..schema import (
     Column,
     SheetSchema,
 )
-from ..values import (
+from .values import (
     Bad,
     clean_text,
     normalize_header,
@@ -36,7 +37,6 @@ from ..values import (
     parse_yes_no,
     title_digest,
 )
-from .raw import RawBook, RawSheet
 
 HEADER_SCAN_ROWS = 30
 SKIP_ROW = "该行不计分"

@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .schema import EVENTS, FIRST_DATA_ROW, HEADER_ROW, SUBMISSIONS
+from zg_excel.schema import EVENTS, FIRST_DATA_ROW, HEADER_ROW, SUBMISSIONS
 
 
 def fill_return(template: Path, out: Path, *, submissions: list[dict] = (), events: list[dict] = (),
