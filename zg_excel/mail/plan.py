@@ -21,6 +21,7 @@ from ..workspace import Workspace
 from .addresses import Mailbox, as_mailboxes, decode_text, header_text, parse_address_list
 from .compose import AttachmentFile, render_mail
 from .errors import AddressError, MailSetupError
+from .kinds import KIND_BULLETIN, KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KIND_ZH
 from .sources import (
     BulletinText,
     OutputFiles,
@@ -30,17 +31,6 @@ from .sources import (
     read_bulletin_text,
 )
 
-KIND_SUMMARY = "summary"
-KIND_TEMPLATE = "template"
-KIND_REMIND = "remind"
-KIND_BULLETIN = "bulletin"
-KINDS = (KIND_SUMMARY, KIND_TEMPLATE, KIND_REMIND, KIND_BULLETIN)
-KIND_ZH = {
-    KIND_SUMMARY: "汇总表",
-    KIND_TEMPLATE: "登记表",
-    KIND_REMIND: "催报",
-    KIND_BULLETIN: "通报",
-}
 
 # Statuses of a MessageResult.
 DRAFTED = "drafted"

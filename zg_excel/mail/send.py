@@ -22,11 +22,11 @@ from ..workspace import Workspace, atomic_write_bytes
 from .addresses import Mailbox, header_text, parse_address
 from .compose import build_email, message_bytes
 from .errors import MailConfigError
+from .kinds import KIND_ZH
 from .plan import (
     ALREADY_SENT,
     DRAFTED,
     FAILED,
-    KIND_ZH,
     NO_ADDRESS,
     PARTIAL,
     SENT,
