@@ -32,6 +32,12 @@ def quarter_end(year: int, quarter: int) -> dt.date:
     return dt.date(year, month, 30 if month in (6, 9) else 31)
 
 
+def previous_quarter_end(as_of: dt.date) -> dt.date | None:
+    """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""
+    q = quarter_of(as_of)
+    return None if q == 1 else quarter_end(as_of.year, q - 1)
+
+
 @dataclass(frozen=True)
 class Period:
     """The period a merge counts: 1 January of ``year`` to ``as_of``.
@@ -116,9 +122,7 @@ class Period:
 
     def previous_quarter_end(self) -> dt.date | None:
         """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""
-        if self.quarter == 1:
-            return None
-        return quarter_end(self.year, self.quarter - 1)
+        return previous_quarter_end(self.as_of)
 
     def previous(self) -> Period | None:
         """The period to the previous quarter's end (the rank changes compare with it); None in Q1."""

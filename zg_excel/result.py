@@ -13,10 +13,10 @@ from pathlib import Path
 
 from .issues import IssueLog
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
+from .period import Period
 from .previous import Previous
 from .roster import Catalog, Roster
 from .rules import Rules
-from .period import Period
 from .tally import CreditLine, UnitTally
 
 MERGED = "已合并"

@@ -14,7 +14,7 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["safe_filename", "date_cn", "round_half_up", "points_text", "months_text", "WINDOWS_RESERVED"]
+__all__ = ["WINDOWS_RESERVED", "date_cn", "months_text", "points_text", "round_half_up", "safe_filename"]
 
 # What no file system of the three (Windows, macOS, Linux) accepts in a name,
 # plus every control character (C0, DEL and C1).

@@ -1,11 +1,15 @@
-"""``result.json``: the machine-readable result of a merge (WORKBOOKS.md contract)."""
+"""``result.json``: the machine-readable result of a merge, for other programs.
+
+Every points value is a fixed-point string rounded once, half up
+(``text.round_half_up``); the keys are a stable contract (tests/test_result_contract.py).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from ..rules import round_half_up
+from ..text import round_half_up
 from ..workspace import atomic_open
 
 
@@ -21,16 +25,16 @@ def result_dict(result, *, issues: bool = True) -> dict:
             "unit": t.unit,
             "category": t.category,
             "returned": t.returned,
-            "points": round_half_up(t.points, places),
-            "credit": round_half_up(t.credit, places),
-            "total": round_half_up(t.total, places),
+            "points": str(round_half_up(t.points, places)),
+            "credit": str(round_half_up(t.credit, places)),
+            "total": str(round_half_up(t.total, places)),
             "submissions_by_month": {str(m): n for m, n in t.submissions_by_month.items()},
             "submissions_year": t.submissions_year,
             "provincial_org_adoptions": t.provincial_org_adoptions,
             "short_months": list(t.short_months),
             "targets": dict(t.targets),
-            "annual_target": round_half_up(t.annual_target, places),
-            "prorated_target": round_half_up(t.prorated_target, places),
+            "annual_target": str(round_half_up(t.annual_target, places)),
+            "prorated_target": str(round_half_up(t.prorated_target, places)),
             "rank": t.rank,
             "adoptions_by_level": dict(t.adoptions_by_level),
             "files": list(t.files),
@@ -55,7 +59,7 @@ def _previous(result, places: int) -> dict | None:
     if p is None:
         return None
     return {"as_of": p.as_of.isoformat(), "label": p.label,
-            "units": {u.unit: {"total": round_half_up(u.total, places), "rank": u.rank} for u in p.units.values()}}
+            "units": {u.unit: {"total": str(round_half_up(u.total, places)), "rank": u.rank} for u in p.units.values()}}
 
 
 def write_result_json(result, path: Path) -> Path:

@@ -23,15 +23,16 @@ import datetime as dt
 import math
 import os
 import unicodedata
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
 from .. import __version__
 from ..issues import SEVERITY_ZH
 from ..model import OUTCOME_ZH, SCORED
-from ..rules import default_rules_text, flatten, round_half_up
+from ..rules import default_rules_text, flatten
+from ..text import months_text, points_text, round_half_up
 from ..workspace import atomic_target
+from .report import levels_high_first, overview, period_label, previous_of
 
 try:  # Python 3.11+
     import tomllib
@@ -58,102 +59,11 @@ TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
 ON_TRACK_HEAD = "序时进度"
 
 
-def summary_filename(result) -> str:
-    return f"{result.year}年组工信息考核汇总表.xlsx"
-
-
-def period_label(result) -> str:
-    """``2026年1月至9月`` (or ``2026年全年`` at year end)."""
-    if result.final:
-        return f"{result.year}年全年"
-    return f"{result.year}年1月至{result.as_of.month}月" if result.as_of.month > 1 else f"{result.year}年1月"
-
-
-def quarter_of(result) -> int:
-    return (result.as_of.month - 1) // 3 + 1
-
-
 def num(value: Fraction, places: int = 2) -> float:
     """A points value as the number Excel shows: rounded once, half up."""
     if value.denominator in (1, 2):  # whole and half points are exact in binary
         return value.numerator / value.denominator
     return float(round_half_up(value, places))
-
-
-def pts_text(value: Fraction) -> str:
-    """A points value for text (``50``, ``37.5``), as the 通报 writes it."""
-    from ..scoring import fmt
-
-    return fmt(value)
-
-
-def previous_of(result):
-    """The previous period's standings (``zg_excel.previous.Previous``) when the merge set them."""
-    return getattr(result, "previous", None)
-
-
-def levels_high_first(result) -> list[str]:
-    return list(reversed(result.rules.levels))
-
-
-@dataclass(frozen=True)
-class Overview:
-    """The district-wide figures the 图表 sheet and the 通报's 总体情况 both show."""
-
-    units_total: int
-    units_returned: int
-    not_returned: list[str]
-    submissions_total: int
-    events_scored: int  # scored rows with points > 0, as the ranking's 录用 columns
-    by_level: dict[str, int]  # highest level first
-    by_category_level: dict[str, dict[str, int]]
-    points_total: Fraction  # the units' own points (credit is a share of them: not added)
-    credit_total: Fraction
-    units_on_track: list[str]
-    monthly_by_category: dict[str, dict[int, int]]
-    previous: object | None = None
-    prev_submissions_total: int | None = None
-    prev_events_scored: int | None = None
-    prev_points_total: Fraction | None = None
-    prev_credit_total: Fraction | None = None
-    prev_units_on_track: list[str] = field(default_factory=list)
-
-
-def overview(result) -> Overview:
-    """Sums of the units' tallies; the one place the 通报 and the workbook take them from."""
-    units = result.units
-    levels = levels_high_first(result)
-    by_cat_level: dict[str, dict[str, int]] = {}
-    monthly: dict[str, dict[int, int]] = {}
-    for cat in result.rules.categories:
-        group = [t for t in units if t.category == cat]
-        if not group:
-            continue
-        by_cat_level[cat] = {lv: sum(t.adoptions_by_level.get(lv, 0) for t in group) for lv in levels}
-        monthly[cat] = {m: sum(t.submissions_by_month.get(m, 0) for t in group)
-                        for m in range(1, result.months_elapsed + 1)}
-    by_level = {lv: sum(c[lv] for c in by_cat_level.values()) for lv in levels}
-    prev = previous_of(result)
-    extra = {}
-    if prev is not None:
-        extra = dict(previous=prev, prev_submissions_total=prev.submissions_total,
-                     prev_events_scored=prev.events_scored, prev_points_total=prev.points_total,
-                     prev_credit_total=sum((u.credit for u in prev.units.values()), Fraction(0)),
-                     prev_units_on_track=list(prev.units_on_track))
-    return Overview(
-        units_total=len(units),
-        units_returned=sum(1 for t in units if t.returned),
-        not_returned=[t.unit for t in units if not t.returned],
-        submissions_total=sum(t.submissions_year for t in units),
-        events_scored=sum(by_level.values()),
-        by_level=by_level,
-        by_category_level=by_cat_level,
-        points_total=sum((t.points for t in units), Fraction(0)),
-        credit_total=sum((t.credit for t in units), Fraction(0)),
-        units_on_track=[t.unit for t in units if t.returned and not t.behind_prorated],
-        monthly_by_category=monthly,
-        **extra,
-    )
 
 
 def _hf(text: str) -> str:
@@ -240,7 +150,7 @@ class _Book:
         hf = f'&9&"{FONT},Regular"'  # size first: digits after "&9" would be read as the size
         ws.set_header(f"&L{hf}{_hf(title)}&R{hf}{_hf(period_label(self.result))}（截至{self.result.as_of.isoformat()}）",
                       {"margin": 0.3})
-        issuer = _hf(str(self.result.rules.data.get("bulletin", {}).get("issuer", "")))
+        issuer = _hf(self.result.rules.bulletin.issuer)
         ws.set_footer(f"&L{hf}&A&C{hf}第 &P 页，共 &N 页&R{hf}{issuer}", {"margin": 0.3})
 
     def sheet(self, name: str, title: str, columns: list[tuple[str, float]], *, landscape: bool = True,
@@ -343,23 +253,6 @@ def write_summary(result, path: Path) -> Path:
 # ------------------------------------------------------------------ 排名总表
 
 
-def months_text(months) -> str:
-    """``[1, 2, 3, 5]`` → ``1—3月、5月`` (runs of three or more months as a range)."""
-    ms = sorted(set(months))
-    parts: list[str] = []
-    i = 0
-    while i < len(ms):
-        j = i
-        while j + 1 < len(ms) and ms[j + 1] == ms[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{ms[i]}—{ms[j]}月")
-        else:
-            parts.extend(f"{m}月" for m in ms[i:j + 1])
-        i = j + 1
-    return "、".join(parts)
-
-
 def target_keys(result) -> list[str]:
     """The targets any category has, in a fixed order (one ✓/✗ column each)."""
     found = {k for c in result.rules.categories.values() for k in c.target_keys}
@@ -422,7 +315,7 @@ def _ranking(book: _Book, result) -> None:
         if not group:
             continue
         annual = result.rules.categories[cat].annual_points
-        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{pts_text(annual)}分）",
+        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{points_text(annual)}分）",
                        book.band)
         r += 1
         book.ranking_spans[cat] = (r, r + len(group) - 1, index)
@@ -677,7 +570,7 @@ def _charts(book: _Book, result) -> None:
     place(rr + 2, chart)
 
     # 3. Monthly submissions trend: table + one line per category and the total.
-    months = list(range(1, result.months_elapsed + 1))
+    months = list(result.period.months)
     r = flow.block(2 + len(months) + 1 + CHART_ROWS)
     heading(r, "各月报送条数（计入考核口径）", ["月份"] + cats + ["合计"])
     for i, m in enumerate(months):
@@ -752,7 +645,7 @@ def _events_in_order(result):
 
 def _details(book: _Book, result) -> None:
     """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
-    from ..scoring import PerObject, fmt
+    from ..scoring import PerObject
     from .rowstream import RowStream
 
     cols = _event_columns()
@@ -774,7 +667,7 @@ def _details(book: _Book, result) -> None:
             where = e.where
             add([e.unit, e.title, e.form, e.outlet_text, e.outlet, e.level or e.outlet_level,
                  (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars, minutes,
-                 f"×{fmt(m)}" if m != 1 else None, number(e.points), e.section,
+                 f"×{points_text(m)}" if m != 1 else None, number(e.points), e.section,
                  number(e.credit) if e.credit else None, OUTCOME_ZH.get(e.outcome, e.outcome),
                  e.explanation, where[0], where[1], e.line],
                 formats if e.outcome == SCORED else bad)
@@ -783,8 +676,7 @@ def _details(book: _Book, result) -> None:
 
 def ledger_period(result) -> tuple[dt.date, dt.date]:
     """First day of the as-of date's quarter, and the as-of date."""
-    q = quarter_of(result)
-    return dt.date(result.year, 3 * q - 2, 1), result.as_of
+    return result.period.quarter_start, result.as_of
 
 
 def ledger_events(result) -> list:
@@ -806,7 +698,7 @@ def ledger_events(result) -> list:
 
 def _ledger(book: _Book, result) -> None:
     """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
-    q = quarter_of(result)
+    q = result.period.quarter
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
             ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
@@ -884,7 +776,6 @@ def _credits(book: _Book, result) -> None:
     cols = [("对口处室", 10), ("来源单位", 18), ("稿件标题", 32), ("媒体", 16), ("录用日期", 11),
             ("单位得分", 8), ("比例", 6), ("对口积分", 8), ("说明", 30), ("来源文件", 22), ("行号", 5)]
     ws = book.sheet(CREDITS, f"{period_label(result)}对口处室积分明细", cols)
-    from ..scoring import fmt
 
     frac = result.rules.credit_fraction
     ratio = f"{frac.numerator}/{frac.denominator}"
@@ -899,7 +790,7 @@ def _credits(book: _Book, result) -> None:
             e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
             stream.add([line.section, e.unit, e.title or "", e.outlet or e.outlet_text or "",
                         (e.date - _EXCEL_EPOCH).days if e.date else None, num(e.points), ratio,
-                        num(line.credit), f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}",
+                        num(line.credit), f"{e.unit}得{points_text(e.points)}分 × {ratio} = {points_text(line.credit)}",
                         e.where[0], e.line], formats, blanks=True)
     r = stream.row
     if r == 3:
