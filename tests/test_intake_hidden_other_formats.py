@@ -12,7 +12,7 @@ import uuid
 import openpyxl
 import pytest
 
-from tests.test_summary import _tool
+from tests.helpers import tool as _tool
 from zg_excel.intake.raw import IntakeLimits
 from zg_excel.intake.readers import read_book
 from zg_excel.intake.readers.hidden import apply_hidden, ods_hidden
