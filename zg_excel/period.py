@@ -88,12 +88,16 @@ class Period:
         """The elapsed months, 1-based."""
         return range(1, self.months_elapsed + 1)
 
-    def prorated(self, annual: Fraction | int) -> Fraction:
-        """The part of an annual target due by ``as_of`` (the whole at year end or without pro-rating)."""
+    def share(self, annual: Fraction | int) -> Fraction:
+        """The elapsed months' share of an annual quantity (the whole at year end)."""
         annual = Fraction(annual)
-        if self.final or not self.prorate:
+        if self.final:
             return annual
         return annual * self.months_elapsed / 12
+
+    def prorated(self, annual: Fraction | int) -> Fraction:
+        """The points target due by ``as_of``: ``share`` when the rules pro-rate, else the whole."""
+        return self.share(annual) if self.prorate else Fraction(annual)
 
     @property
     def label(self) -> str:
