@@ -138,12 +138,12 @@ def test_write_reminders(sample_result, tmp_path):
 
 
 def test_mailer_finds_the_reminders(sample_result, tmp_path):
-    from zg_excel import mailer
+    from zg_excel.mail.sources import find_unit_reminder
 
     rs = R.build_reminders(sample_result, issued=ISSUED)
     R.write_reminders(rs, tmp_path / "output")
     for unit in sample_result.roster:
-        found = mailer.find_unit_reminder(tmp_path, unit)
+        found = find_unit_reminder(tmp_path, unit)
         assert (found is not None) == (rs.get(unit.name) is not None), unit.name
 
 
