@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
@@ -147,3 +149,21 @@ def test_cli_send_prompts_for_password(workdir, smtp_server, certs):
     )
     assert result.exit_code == 1
     assert "拒绝登录" in result.output and "nope-wrong" not in result.output
+
+
+def test_help_does_not_load_the_mail_package():
+    """``zg-excel --help`` never imports zg_excel.mail; ``zg-excel mail --help`` only its kinds."""
+    code = (
+        "import sys\n"
+        "from zg_excel.cli import cli\n"
+        "for args in (['--help'], ['mail', '--help']):\n"
+        "    try:\n"
+        "        cli(args, prog_name='zg-excel')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    print(sorted(m for m in sys.modules if m.startswith('zg_excel.mail') or m == 'jinja2'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    lines = [line for line in out.splitlines() if line.startswith("[")]
+    assert lines == ["[]", "['zg_excel.mail', 'zg_excel.mail.kinds']"]
+    assert "--kind" in out and "summary" in out

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from zg_excel.mail.errors import MailSetupError
 from zg_excel.mail.plan import FAILED, SKIPPED, plan_bulletin, plan_reminders, plan_summary, plan_templates
-from zg_excel.mail.sources import read_bulletin_text
+from zg_excel.mail.sources import find_output_files, read_bulletin_text
+from zg_excel.workspace import Workspace
 from tests.mail_support import (  # noqa: F401, F811 - fixtures are used by name
+    BULLETIN_BYTES,
+    BULLETIN_DOCX,
     BULLETIN_TXT,
     BULLETIN_TEXT,
     workdir,
@@ -52,3 +57,29 @@ def test_plan_reminders(workdir, units):
         "峡窝镇中心校": SKIPPED,
         "新区管委会": SKIPPED,
     }
+
+
+def test_summary_is_the_one_of_the_result_year(workdir):
+    """The summary attached is the one of output/result.json's year, not merely the newest file."""
+    out = workdir / "output"
+    other = Workspace(workdir).summary_path(2025)
+    other.write_bytes(b"last year")
+    (out / "result.json").write_text(json.dumps({"year": 2025}), encoding="utf-8")
+    (message,) = plan_summary(workdir, ["a@example.cn"]).messages
+    assert [(a.filename, a.data) for a in message.attachments] == [(other.name, b"last year"), (BULLETIN_DOCX, BULLETIN_BYTES)]
+    assert message.subject == "2025年组工信息汇总表及通报"
+    other.unlink()  # the result's year has no summary: an error, never another year's file
+    with pytest.raises(MailSetupError):
+        plan_summary(workdir, ["a@example.cn"])
+
+
+def test_bulletin_files_are_the_workspace_ones(workdir):
+    files = find_output_files(workdir)
+    ws = Workspace(workdir)
+    assert (files.summary, files.bulletin_docx, files.bulletin_txt) == (
+        ws.summary_path(2026), ws.bulletin_docx, ws.bulletin_txt
+    )
+    ws.bulletin_docx.unlink()
+    (workdir / "output" / "旧通报.docx").write_bytes(b"old")  # a look-alike is not picked up
+    with pytest.raises(MailSetupError):
+        plan_bulletin(workdir, to=["a@example.cn"])

@@ -8,7 +8,19 @@ import pytest
 
 from zg_excel.mail.addresses import parse_address
 from zg_excel.mail.compose import AttachmentFile
-from zg_excel.mail.plan import ALREADY_SENT, FAILED, NO_ADDRESS, PARTIAL, SENT, plan_bulletin, plan_summary, plan_templates
+from zg_excel.mail.kinds import KIND_BULLETIN
+from zg_excel.mail.plan import (
+    ALREADY_SENT,
+    FAILED,
+    NO_ADDRESS,
+    PARTIAL,
+    SENT,
+    MailPlan,
+    OutgoingMessage,
+    plan_bulletin,
+    plan_summary,
+    plan_templates,
+)
 from zg_excel.mail.send import send_plan, write_drafts
 from zg_excel.mail.settings import SmtpSettings
 from zg_excel.workspace import Workspace
@@ -264,3 +276,11 @@ def test_unreachable_server(workdir, units):
     assert by_unit["城关街道"].status == NO_ADDRESS
     assert not result.ok
     assert not Workspace(workdir).sent_log.exists()
+
+
+def test_draft_names_are_safe_file_names(workdir):
+    message = OutgoingMessage(kind=KIND_BULLETIN, label='a/b:c*?"<>|.', subject="s", body="b")
+    result = write_drafts(MailPlan(kind=KIND_BULLETIN, items=[message, message]), workdir)
+    assert result.ok
+    assert [r.draft_path.name for r in result.results] == ["通报-a_b_c_.eml", "通报-a_b_c_-2.eml"]
+    assert all(r.draft_path.is_file() and r.missing_address for r in result.results)
