@@ -79,7 +79,7 @@ def _check_shared_string_amplification(path: str, zf: zipfile.ZipFile, sheet_par
                                        limits: IntakeLimits) -> FileFailure | None:
     """Refuse a small sharedStrings.xml whose long items are referenced by many
     cells: readers copy the text into every cell (a 1 MB string x 12,000 cells =
-    12 GB, poi/poc-shared-strings.xlsx). The text all references expand to must
+    12 GB, as in Apache POI's proof-of-concept file). The text all references expand to must
     stay within the uncompressed-size budget. Cheap bounds first; the exact sum
     (item length per reference) only when they do not settle it."""
     if not refs:
