@@ -175,17 +175,14 @@ def default_catalog_rows() -> list[dict[str, str]]:
 
 
 _EMAIL_SPLIT = re.compile(r"[,，;；、\s]+")
+_NAMED = re.compile(r"[^<>,，;；、]*<([^<>]+)>")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
 
 
 def _bad_addresses(text: str) -> list[str]:
     """The pieces of an 邮箱 cell that are not an address (several may be given, separated by ; , 、 or spaces)."""
-    bad = []
-    for piece in _EMAIL_SPLIT.split(text.strip()):
-        address = piece[piece.find("<") + 1:piece.rfind(">")] if "<" in piece and piece.endswith(">") else piece
-        if piece and not _EMAIL.match(address):
-            bad.append(piece)
-    return bad
+    text = _NAMED.sub(r"\1", text.strip())  # 张三 <a@b.cn> → a@b.cn
+    return [piece for piece in _EMAIL_SPLIT.split(text) if piece and not _EMAIL.match(piece)]
 
 
 @dataclass(frozen=True)
@@ -241,7 +238,7 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
                                         f"[categories.\"{cat}\"]"))
             bad = _bad_addresses(rec.get("邮箱", ""))
             if bad:
-                issues.append(Issue(ERROR, "roster_bad_email", f"“{name}”的邮箱“{'、'.join(bad)}”不是邮箱地址",
+                issues.append(Issue(ERROR, "roster_bad_email", f"“{name}”的邮箱“{rec.get('邮箱', '')}”不是邮箱地址",
                                     file=file, row=r, column="邮箱", value=rec.get("邮箱", ""),
                                     fix="请写成 name@example.gov.cn 的形式，多个地址用分号分隔；没有可留空"))
         else:
