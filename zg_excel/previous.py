@@ -99,7 +99,10 @@ class Previous:
 
 
 def previous_standings(result) -> Previous | None:
-    """Per-unit previous total and rank within category; None when ``as_of`` is in the first quarter."""
+    """Per-unit previous total and rank within category; None when ``as_of`` is in the first quarter.
+
+    ``result`` is a ``zg_excel.result.Result`` (a layer above this one, so not imported here).
+    """
     as_of = min(result.as_of, dt.date(result.year, 12, 31))
     if as_of.year != result.year:
         return None

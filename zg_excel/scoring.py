@@ -1,8 +1,10 @@
 """One event → its outcome, points and a sentence a person can check by hand.
 
-Everything comes from the rules data (RULES.md §3); arithmetic is exact
+Everything comes from the rules data (points per level and form, the multiplier for long
+texts and videos, the deduction for serious errors); arithmetic is exact
 (``Fraction``); the explanation spells out the rule that fired, e.g.
-``市级采用 5分 ×3(超1000字) = 15``.
+``市级采用 5分 ×3(超1000字) = 15``. Points become text only through
+``text.points_text``.
 """
 
 from __future__ import annotations
@@ -160,14 +162,15 @@ class PerObject:
 
 
 def credit_of(ev: EventRow, rules: Rules) -> Fraction:
-    """What the liaison section named on a scored row receives (RULES §4)."""
+    """What the liaison section (对口处室) named on a scored row receives: its share of the row's points."""
     if ev.outcome != SCORED or not ev.section:
         return _ZERO
     return credit_for(ev.points, rules)
 
 
 def credit_for(points: Fraction, rules: Rules) -> Fraction:
-    """The liaison section's share of a scored row's ``points`` (RULES §4)."""
+    """The liaison section's share of a scored row's ``points`` (``rules.credit_fraction``, 1/5 by
+    default; negative rows give negative credit unless the rules say otherwise)."""
     if points == 0:
         return _ZERO
     credit = points * rules.credit_fraction

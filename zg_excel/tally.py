@@ -180,7 +180,8 @@ def competition_ranks(totals: list) -> list[int]:
 
 
 def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.date) -> None:
-    """Submission outcomes and per-month counts, deduplicated per counting unit (RULES §7)."""
+    """Submission outcomes and per-month counts; the same unit, normalized title, date and destination
+    count once."""
     seen: set[tuple] = set()
     for r in sorted(returns, key=lambda r: r.relpath):
         if r.unit not in units:

@@ -410,7 +410,7 @@ def normalize_key(text: str) -> str:
     return key
 
 
-_normalize_uncached = normalize_key.__wrapped__  # for values seen once (titles): no cache churn
+normalize_key_uncached = _normalize_uncached = normalize_key.__wrapped__  # for values seen once (titles): no cache churn
 
 
 @lru_cache(maxsize=65536)

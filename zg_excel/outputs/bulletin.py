@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..text import date_cn, months_text, points_text, round_half_up
 from ..workspace import atomic_write_bytes
 from .report import overview, period_label, previous_of
+
+if TYPE_CHECKING:
+    from ..result import Result
 
 CN_DIGITS = "零一二三四五六七八九十"
 
@@ -34,18 +38,18 @@ def inert(text: str) -> str:
     return text
 
 
-def bulletin_title(result) -> str:
+def bulletin_title(result: Result) -> str:
     if result.final:
         return f"关于{result.year}年度{_district(result)}组工信息宣传工作情况的通报"
     q = result.period.quarter_name
     return f"关于{result.year}年{q}{_district(result)}组工信息宣传工作情况的通报"
 
 
-def _district(result) -> str:
+def _district(result: Result) -> str:
     return result.rules.bulletin.district
 
 
-def attachment_title(result) -> str:
+def attachment_title(result: Result) -> str:
     q = result.period.title_text
     return f"{result.year}年{q}组工信息考核积分排名表"
 
@@ -77,7 +81,7 @@ def _month_counts(t, months) -> str:
     return "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in months)
 
 
-def build_context(result, *, issued: dt.date | None = None) -> dict:
+def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
     """Everything the bulletin template may use (documented in the README).
 
     Every figure comes from the ``Result`` through :func:`summary.overview` or the
@@ -194,7 +198,7 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
     }
 
 
-def render_text(result, template_text: str, *, issued: dt.date | None = None) -> str:
+def render_text(result: Result, template_text: str, *, issued: dt.date | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
@@ -220,7 +224,7 @@ def rank_change_text(change: int | None) -> str:
     return f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else "持平"
 
 
-def attachment_table(result) -> dict:
+def attachment_table(result: Result) -> dict:
     """The 通报's attachment: the ranking by category (same figures as the 排名总表)."""
     prev = previous_of(result)
     header = ["排名"] + (["较上期"] if prev is not None else []) + [
@@ -245,7 +249,7 @@ def attachment_table(result) -> dict:
     return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": widths}
 
 
-def write_bulletin(result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:
+def write_bulletin(result: Result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:
     """Write 通报.txt (UTF-8 with BOM, CRLF: opens right in Windows Notepad) and 通报.docx."""
     written = []
     atomic_write_bytes(Path(txt_path), ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..text import round_half_up
 from ..workspace import atomic_open
 
+if TYPE_CHECKING:
+    from ..result import Result
 
-def result_dict(result, *, issues: bool = True) -> dict:
+
+def result_dict(result: Result, *, issues: bool = True) -> dict:
     """The contract's keys (and a few more), from the ``Result`` only.
 
     ``issues=False`` leaves the list of issues out (``write_result_json`` streams it).
@@ -54,7 +58,7 @@ def result_dict(result, *, issues: bool = True) -> dict:
     }
 
 
-def _previous(result, places: int) -> dict | None:
+def _previous(result: Result, places: int) -> dict | None:
     p = result.previous
     if p is None:
         return None
@@ -62,7 +66,7 @@ def _previous(result, places: int) -> dict | None:
             "units": {u.unit: {"total": str(round_half_up(u.total, places)), "rank": u.rank} for u in p.units.values()}}
 
 
-def write_result_json(result, path: Path) -> Path:
+def write_result_json(result: Result, path: Path) -> Path:
     """``result_dict`` as indented UTF-8 JSON; the issues (one per problem row: a city has hundreds of
     thousands) are encoded one at a time rather than built into one list and one string."""
     data = result_dict(result, issues=False)

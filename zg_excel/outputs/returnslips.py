@@ -16,12 +16,16 @@ import math
 import os
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..check import fix_text
 from ..issues import ERROR, Issue
 from ..text import date_cn
 from ..workspace import UNKNOWN_UNIT, Workspace, atomic_target
 from .report import period_label
+
+if TYPE_CHECKING:
+    from ..result import Result
 
 FONT = "宋体"
 COLUMNS = (("文件", 30), ("工作表", 10), ("行", 6), ("列", 14), ("填写内容", 18), ("问题", 40), ("修改方法", 44))
@@ -33,7 +37,7 @@ def _lines(text: str, width: float) -> int:
     return max(1, math.ceil(shown / max(width - 1, 1)))
 
 
-def slip_issues(result) -> dict[str, list[Issue]]:
+def slip_issues(result: Result) -> dict[str, list[Issue]]:
     """Error-level issues per unit (files of no known unit under ``未识别单位``), in roster order.
 
     Issues of superseded files are left out (the newer file is the one that
@@ -55,7 +59,7 @@ def slip_issues(result) -> dict[str, list[Issue]]:
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
-def write_return_slips(result, outdir: Path) -> list[Path]:
+def write_return_slips(result: Result, outdir: Path) -> list[Path]:
     """Write ``outdir/退回/退回单-<单位>.xlsx`` for every unit with errors; remove stale slips.
 
     ``outdir`` is the output folder of the merge. Returns the slips written.
@@ -73,7 +77,7 @@ def write_return_slips(result, outdir: Path) -> list[Path]:
     return written
 
 
-def _write_slip(path: Path, result, unit: str, issues: list[Issue]) -> None:
+def _write_slip(path: Path, result: Result, unit: str, issues: list[Issue]) -> None:
     import xlsxwriter
 
     tmp = atomic_target(path)

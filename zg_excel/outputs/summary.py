@@ -25,6 +25,7 @@ import os
 import unicodedata
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..issues import SEVERITY_ZH
@@ -33,6 +34,9 @@ from ..rules import default_rules_text, flatten
 from ..text import months_text, points_text, round_half_up
 from ..workspace import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
+
+if TYPE_CHECKING:
+    from ..result import Result
 
 try:  # Python 3.11+
     import tomllib
@@ -74,7 +78,7 @@ def _hf(text: str) -> str:
 class _Book:
     """Thin wrapper: formats made once, and the print setup every sheet shares."""
 
-    def __init__(self, path: str, result):
+    def __init__(self, path: str, result: Result):
         import xlsxwriter
 
         self.result = result
@@ -228,7 +232,7 @@ def _s(ws, r: int, c: int, value, fmt) -> None:
         fit_row(ws, r, text_lines(str(value), widths[c]))
 
 
-def write_summary(result, path: Path) -> Path:
+def write_summary(result: Result, path: Path) -> Path:
     path = Path(path)
     tmp = atomic_target(path)
     try:
@@ -253,7 +257,7 @@ def write_summary(result, path: Path) -> Path:
 # ------------------------------------------------------------------ 排名总表
 
 
-def target_keys(result) -> list[str]:
+def target_keys(result: Result) -> list[str]:
     """The targets any category has, in a fixed order (one ✓/✗ column each)."""
     found = {k for c in result.rules.categories.values() for k in c.target_keys}
     return [k for k in TARGET_ORDER if k in found] + sorted(found - set(TARGET_ORDER))
@@ -263,7 +267,7 @@ def target_head(key: str) -> str:
     return TARGET_HEAD.get(key, key)
 
 
-def ranking_columns(result) -> list[tuple[str, float]]:
+def ranking_columns(result: Result) -> list[tuple[str, float]]:
     """The 排名总表 columns (header, width), for this run (previous period, year end)."""
     prev = previous_of(result)
     cols = [("排名", 5)]
@@ -301,7 +305,7 @@ def _mark(book: _Book, ws, r: int, c: int, ok: bool | None, *, final_fail: bool,
         _s(ws, r, c, f"{prefix}✗", book.bad_c if final_fail else book.warn_c)
 
 
-def _ranking(book: _Book, result) -> None:
+def _ranking(book: _Book, result: Result) -> None:
     prev = previous_of(result)
     levels = levels_high_first(result)
     cols = ranking_columns(result)
@@ -465,7 +469,7 @@ class _Flow:
         return first
 
 
-def _charts(book: _Book, result) -> None:
+def _charts(book: _Book, result: Result) -> None:
     """The district figures as small tables and native charts, one block per figure (portrait A4).
 
     The per-category charts plot the 排名总表's own cells (units, 总积分, 序时目标,
@@ -638,12 +642,12 @@ def _event_columns():
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def _events_in_order(result):
+def _events_in_order(result: Result):
     order = {t.unit: t.order for t in result.units}
     return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.where[0], e.line))
 
 
-def _details(book: _Book, result) -> None:
+def _details(book: _Book, result: Result) -> None:
     """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
     from ..scoring import PerObject
     from .rowstream import RowStream
@@ -674,13 +678,13 @@ def _details(book: _Book, result) -> None:
     ws.autofilter(2, 0, max(rows.row - 1, 3), len(cols) - 1)
 
 
-def ledger_period(result) -> tuple[dt.date, dt.date]:
+def ledger_period(result: Result) -> tuple[dt.date, dt.date]:
     """First day of the as-of date's quarter, and the as-of date."""
     return result.period.quarter_start, result.as_of
 
 
-def ledger_events(result) -> list:
-    """The 台帐 rows (method §六.3): scored rows of the quarter at 市级 or above.
+def ledger_events(result: Result) -> list:
+    """The 台帐 rows (the ledger the method asks each quarter): scored rows of the quarter at 市级 or above.
 
     Adoptions and digests by 市级-or-higher outlets come first; the quarter's
     endorsements by 市级-or-higher leaders follow (the 批示件 is kept on file
@@ -696,7 +700,7 @@ def ledger_events(result) -> list:
                                        e.where[0], e.line))
 
 
-def _ledger(book: _Book, result) -> None:
+def _ledger(book: _Book, result: Result) -> None:
     """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
     q = result.period.quarter
     start, end = ledger_period(result)
@@ -738,7 +742,7 @@ def _ledger(book: _Book, result) -> None:
 # ------------------------------------------------------------------ 月度报送 and the rest
 
 
-def _monthly(book: _Book, result) -> None:
+def _monthly(book: _Book, result: Result) -> None:
     cols = [("类别", 9), ("单位", 26)] + [(f"{m}月", 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
                                                                           ("全年下限", 6), ("零报送月数", 6)]
     ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
@@ -772,7 +776,7 @@ def _monthly(book: _Book, result) -> None:
                    "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份。")
 
 
-def _credits(book: _Book, result) -> None:
+def _credits(book: _Book, result: Result) -> None:
     cols = [("对口处室", 10), ("来源单位", 18), ("稿件标题", 32), ("媒体", 16), ("录用日期", 11),
             ("单位得分", 8), ("比例", 6), ("对口积分", 8), ("说明", 30), ("来源文件", 22), ("行号", 5)]
     ws = book.sheet(CREDITS, f"{period_label(result)}对口处室积分明细", cols)
@@ -806,7 +810,7 @@ def _credits(book: _Book, result) -> None:
             r += 1
 
 
-def _issues(book: _Book, result) -> None:
+def _issues(book: _Book, result: Result) -> None:
     cols = [("严重程度", 7), ("单位", 16), ("文件", 22), ("工作表", 8), ("行", 5), ("列", 10), ("值", 14),
             ("问题", 40), ("处理", 18), ("修改建议", 30)]
     ws = book.sheet(ISSUES, f"{period_label(result)}报送文件问题清单", cols)
@@ -830,7 +834,7 @@ def _issues(book: _Book, result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
-def _files(book: _Book, result) -> None:
+def _files(book: _Book, result: Result) -> None:
     cols = [("文件", 36), ("状态", 9), ("单位", 22), ("格式", 6), ("识别依据", 9), ("录用行数", 7),
             ("报送行数", 7), ("说明", 40)]
     ws = book.sheet(FILES, f"收件文件夹中的全部文件（{len(result.files)}个）", cols)
@@ -851,7 +855,7 @@ def _files(book: _Book, result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
-def _rules(book: _Book, result) -> None:
+def _rules(book: _Book, result: Result) -> None:
     cols = [("项目", 32), ("取值", 50), ("来源", 14)]
     ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols, landscape=False,
                     subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改")
