@@ -27,10 +27,10 @@ from .merge import (
     REJECTED,
     SKIPPED,
     list_inbox,
-    resolve_period,
     score_books,
 )
 from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
+from .period import resolve_period
 from .roster import Catalog, Roster, load_catalog, load_roster
 from .rules import Rules, load_rules
 from .text import points_text

@@ -32,6 +32,21 @@ def quarter_end(year: int, quarter: int) -> dt.date:
     return dt.date(year, month, 30 if month in (6, 9) else 31)
 
 
+def year_end(year: int) -> dt.date:
+    return dt.date(year, 12, 31)
+
+
+def resolve_period(year: int | None, as_of: dt.date | None, today: dt.date | None = None) -> tuple[int, dt.date]:
+    """Year and as-of date of a run: the year defaults to the as-of date's (or today's), the as-of
+    date to today; an as-of date after the year's 31 December is capped there (the year-end run)."""
+    today = today or dt.date.today()
+    if year is None:
+        year = as_of.year if as_of else today.year
+    if as_of is None:
+        as_of = today
+    return year, min(as_of, year_end(year))
+
+
 def previous_quarter_end(as_of: dt.date) -> dt.date | None:
     """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""
     q = quarter_of(as_of)
@@ -74,7 +89,7 @@ class Period:
     @property
     def final(self) -> bool:
         """The whole year is counted (``as_of`` is 31 December or later)."""
-        return self.as_of >= dt.date(self.year, 12, 31)
+        return self.as_of >= year_end(self.year)
 
     @property
     def months_elapsed(self) -> int:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .model import SCORED
-from .period import Period
+from .period import Period, year_end
 from .scoring import PerObject
 from .tally import FractionSum, competition_ranks
 from .text import date_cn
@@ -103,7 +103,7 @@ def previous_standings(result) -> Previous | None:
 
     ``result`` is a ``zg_excel.result.Result`` (a layer above this one, so not imported here).
     """
-    as_of = min(result.as_of, dt.date(result.year, 12, 31))
+    as_of = min(result.as_of, year_end(result.year))
     if as_of.year != result.year:
         return None
     period = Period.of(result.year, as_of, result.rules).previous()

@@ -1,7 +1,8 @@
 """The result of one merge: what every output reads, and nothing recomputes.
 
 ``merge.score_books`` builds it; the summary workbook, the 通报, result.json,
-the 退回单, the reminders and the console render it.
+the 退回单, the reminders and the console render it. Its ``period``
+(``zg_excel.period.Period``) gives them the quarter, months elapsed and labels.
 """
 
 from __future__ import annotations

@@ -123,6 +123,10 @@ class Workspace:
     def output(self) -> Path:
         return Path(self.output_dir) if self.output_dir is not None else self.root / "output"
 
+    def launcher_path(self, name: str, suffix: str) -> Path:
+        """``<root>/<name>.bat`` or ``.sh``: the double-click launchers ``init`` writes."""
+        return self.root / f"{name}{suffix}"
+
     # ------------------------------------------------------------- outputs
 
     def summary_path(self, year: int) -> Path:

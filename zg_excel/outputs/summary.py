@@ -14,7 +14,10 @@ whole.
 
 The previous period (rank change, points added) comes from
 ``result.previous`` (:func:`zg_excel.previous.previous_standings`) when the
-merge set it; without it those columns are left out.
+merge set it; without it those columns are left out. Figures the 通报 shows
+too come from ``outputs.report``; period texts from ``result.period``; points
+are rounded by ``text.round_half_up`` (:func:`num`) and the file name is
+``Workspace.summary_path``.
 """
 
 from __future__ import annotations
