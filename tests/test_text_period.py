@@ -9,7 +9,7 @@ from fractions import Fraction
 import pytest
 
 from zg_excel.period import Period, previous_quarter_end, quarter_end, quarter_of
-from zg_excel.text import date_cn, months_text, points_text, round_half_up, safe_filename
+from zg_excel.text import date_cn, months_text, points_number, points_text, round_half_up, safe_filename
 from zg_excel.workspace import Workspace
 
 # ---------------------------------------------------------------- safe_filename
@@ -121,6 +121,13 @@ def test_round_half_up(x, places, expected):
 ])
 def test_points_text(x, expected):
     assert points_text(x) == expected
+
+
+def test_points_number():
+    assert points_number(Fraction(75, 2)) == 37.5
+    assert points_number(Fraction(5, 1000)) == 0.01
+    assert points_number(Fraction(1, 3)) == 0.33
+    assert points_number(7) == 7.0
 
 
 def test_months_text():

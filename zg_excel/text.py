@@ -3,7 +3,8 @@
 The one owner of each convention: a file name is made safe only by
 :func:`safe_filename`, a date is written in Chinese only by :func:`date_cn`, a
 points value is rounded for display only by :func:`round_half_up` (exact, half
-up, once) and written as text only by :func:`points_text`. Nothing here reads
+up, once) and written as text only by :func:`points_text` (as a workbook number
+by :func:`points_number`). Nothing here reads
 the rules or a ``Result``; the modules that do import this one.
 """
 
@@ -14,7 +15,8 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["WINDOWS_RESERVED", "date_cn", "months_text", "points_text", "round_half_up", "safe_filename"]
+__all__ = ["WINDOWS_RESERVED", "date_cn", "months_text", "points_number", "points_text", "round_half_up",
+           "safe_filename"]
 
 # What no file system of the three (Windows, macOS, Linux) accepts in a name,
 # plus every control character (C0, DEL and C1).
@@ -79,6 +81,14 @@ def points_text(x: Fraction | int, places: int = 2) -> str:
         if (x * 10**p).denominator == 1:
             return str(round_half_up(x, p))
     return str(round_half_up(x, places))
+
+
+def points_number(x: Fraction | int, places: int = 2) -> float:
+    """A points value as the number a workbook cell holds: ``round_half_up`` once, as a float."""
+    x = Fraction(x)
+    if x.denominator in (1, 2):  # whole and half points are exact in binary
+        return x.numerator / x.denominator
+    return float(round_half_up(x, places))
 
 
 def months_text(months) -> str:

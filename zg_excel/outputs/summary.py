@@ -26,7 +26,6 @@ import datetime as dt
 import math
 import os
 import unicodedata
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,7 +33,8 @@ from .. import __version__
 from ..issues import SEVERITY_ZH
 from ..model import OUTCOME_ZH, SCORED
 from ..rules import default_rules_text, flatten
-from ..text import months_text, points_text, round_half_up
+from ..text import months_text, points_text
+from ..text import points_number as num
 from ..workspace import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
 
@@ -64,13 +64,6 @@ RULES = "计分口径"
 TARGET_HEAD = {"points": "积分目标", "monthly": "每月报送", "yearly": "全年报送", "provincial": "省委组织部录用"}
 TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
 ON_TRACK_HEAD = "序时进度"
-
-
-def num(value: Fraction, places: int = 2) -> float:
-    """A points value as the number Excel shows: rounded once, half up."""
-    if value.denominator in (1, 2):  # whole and half points are exact in binary
-        return value.numerator / value.denominator
-    return float(round_half_up(value, places))
 
 
 def _hf(text: str) -> str:
