@@ -2,7 +2,9 @@
 
 The context is the documented interface for districts that write their own
 template (README, 通报模板); every number in it comes from the ``Result`` and is
-formatted once here, so the text, the .docx and the workbook agree.
+formatted once here, so the text, the .docx and the workbook agree. District
+figures shared with the workbook come from ``outputs.report``, period texts
+from ``result.period``, dates and points from ``text``.
 """
 
 from __future__ import annotations
