@@ -670,18 +670,3 @@ def flatten(data: dict, prefix: str = "") -> list[tuple[str, Any]]:
         else:
             rows.append((here, value))
     return rows
-
-
-def round_half_up(value: Fraction, places: int = 2) -> str:
-    """Exact half-up rounding of a Fraction to a fixed-point string (once, for display)."""
-    scale = 10**places
-    scaled = value * scale
-    sign = -1 if scaled < 0 else 1
-    n = abs(scaled)
-    q, r = divmod(n.numerator, n.denominator)
-    if 2 * r >= n.denominator:
-        q += 1
-    q *= sign
-    s = f"{abs(q):0{places + 1}d}"
-    text = (s[:-places] + "." + s[-places:]) if places else s
-    return ("-" if q < 0 else "") + text
