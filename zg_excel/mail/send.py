@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..text import safe_filename
-from ..workspace import Workspace, atomic_write_bytes
+from ..files import atomic_write_bytes
+from ..workspace import Workspace
 from .addresses import Mailbox, header_text, parse_address
 from .compose import build_email, message_bytes
 from .errors import MailConfigError
