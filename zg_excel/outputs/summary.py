@@ -84,7 +84,10 @@ class _Book:
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "nan_inf_to_errors": True,
+            "tmpdir": os.path.dirname(os.path.abspath(path)),  # scratch files go (and go away) with the output
         })
+        if result.run_id:
+            self.wb.set_custom_property("zg_run_id", result.run_id)
         created = dt.datetime.combine(result.as_of, dt.time(0))
         self.wb.set_properties({
             "title": f"{period_label(result)}组工信息考核汇总表",
