@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import email.parser
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -117,7 +118,10 @@ def project_version(root: Path = ROOT) -> str:
 def _pip(args: list[str], log) -> subprocess.CompletedProcess:
     cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", *args]
     log("+ pip " + " ".join(args))
-    return subprocess.run(cmd, capture_output=True, text=True)
+    # SOURCE_DATE_EPOCH: the wheels built here (zg-excel's own) have fixed timestamps, so the same
+    # inputs give the same zip.
+    env = {**os.environ, "SOURCE_DATE_EPOCH": os.environ.get("SOURCE_DATE_EPOCH", "1577836800")}
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
 def _check(proc: subprocess.CompletedProcess, what: str) -> None:
@@ -125,10 +129,27 @@ def _check(proc: subprocess.CompletedProcess, what: str) -> None:
         raise BundleError(f"{what} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
 
 
+def _can_build_here() -> bool:
+    """This Python's setuptools can build the wheel (pyproject.toml asks >= 68; bdist_wheel built in from 70.1)."""
+    import importlib.metadata
+
+    try:
+        have = tuple(int(x) for x in importlib.metadata.version("setuptools").split(".")[:2])
+    except (importlib.metadata.PackageNotFoundError, ValueError):
+        return False
+    return have >= (70, 1) or (have >= (68, 0) and importlib.util.find_spec("wheel") is not None)
+
+
 def build_project_wheel(root: Path, wheels: Path, index: list[str], log) -> Path:
     for old in wheels.glob("zg_excel-*.whl"):
         old.unlink()
-    proc = _pip(["wheel", "--no-deps", "-w", str(wheels), *index, str(root)], log)
+    isolation = []
+    if index and _can_build_here():
+        isolation = ["--no-build-isolation"]   # offline: use this Python's setuptools
+    proc = _pip(["wheel", "--no-deps", *isolation, "-w", str(wheels), *index, str(root)], log)
+    if proc.returncode != 0 and index and not isolation:
+        raise BundleError("building the zg-excel wheel offline needs setuptools>=70.1 in this Python "
+                          "or a setuptools wheel in the --offline-from folder:\n" + proc.stderr[-2000:])
     _check(proc, "building the zg-excel wheel")
     found = sorted(wheels.glob("zg_excel-*.whl"))
     if len(found) != 1:

@@ -137,6 +137,21 @@ def test_host_bundle_installs_and_merges_with_no_network(tmp_path):
     assert _offline([str(zg), "--version"]).returncode == 0
 
 
+def test_offline_from_rebuilds_the_same_zip_with_no_network(tmp_path):
+    """--offline-from: an earlier bundle's wheels (plus a setuptools wheel to build zg-excel) are enough."""
+    if not _no_network_ok():
+        pytest.skip("needs root and unshare (util-linux) for a network namespace")
+    first = _make_bundle(tmp_path / "a", "--host-only")
+    cache = _unzip(first, tmp_path / "old") / "wheels"
+    got = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
+                          "-d", str(cache), "setuptools>=70.1"], capture_output=True, text=True)
+    assert got.returncode == 0, got.stderr
+    proc = _offline([sys.executable, str(ROOT / "packaging" / "make_bundle.py"), "-q", "--host-only",
+                     "--offline-from", str(cache), "--out", str(tmp_path / "b")])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (tmp_path / "b" / first.name).read_bytes() == first.read_bytes()   # deterministic, same wheels
+
+
 # ----------------------------------------------- every target, every Python ---
 
 CROSS = ["win_amd64", "manylinux_aarch64"]
