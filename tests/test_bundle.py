@@ -218,6 +218,7 @@ def _filled_script(tmp_path: Path, pythons=("3.10", "3.11", "3.12", "3.13")) -> 
     text = mb._fill((ROOT / "packaging" / "bundle" / "install.sh").read_text(encoding="utf-8"),
                     VERSION="9.9.9", PYTHONS=" ".join(pythons), MACHINES="x86_64 aarch64", EXTRA="fast")
     (folder / "install.sh").write_text(text, encoding="utf-8")
+    (folder / "wheels" / "zg_excel-9.9.9-py3-none-any.whl").write_bytes(b"")  # never installed: it stops first
     return folder / "install.sh"
 
 
@@ -256,6 +257,15 @@ def test_install_sh_names_a_python_the_bundle_has_no_wheels_for(tmp_path):
                           text=True, stdin=subprocess.DEVNULL, timeout=60)
     assert proc.returncode == 3, proc.stdout + proc.stderr
     assert f"指定的 Python 是 {sys.version_info[0]}.{sys.version_info[1]} 版，本安装包只适用于 Python 3.9" in proc.stdout
+    assert not (script.parent / "venv").exists()
+
+
+def test_install_sh_says_to_unzip_first_when_wheels_are_missing(tmp_path):
+    script = _filled_script(tmp_path)
+    shutil.rmtree(script.parent / "wheels")
+    proc = subprocess.run(["bash", str(script), "--no-workdir"], capture_output=True, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 2 and "请先把压缩包完整解压" in proc.stdout, proc.stdout + proc.stderr
     assert not (script.parent / "venv").exists()
 
 

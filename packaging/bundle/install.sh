@@ -42,6 +42,10 @@ fail() {
   exit "${2:-1}"
 }
 
+if ! compgen -G "$WHEELS/zg_excel-$VERSION-*.whl" >/dev/null; then
+  fail "在 $WHEELS 中没有找到 zg-excel $VERSION 的安装包。请先把压缩包完整解压，再运行解压出的 install.sh。" 2
+fi
+
 # ---- find a Python this bundle has wheels for ----
 py_version() {  # prints "3.11" for a working interpreter, nothing otherwise
   "$1" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null

@@ -35,6 +35,7 @@ goto the_end_error
 
 :args_done
 echo zg-excel %VERSION% 离线安装
+if not exist "%WHEELS%\zg_excel-%VERSION%-*.whl" goto not_unzipped
 if defined PY goto check_given
 @TRY_PYTHONS@
 if not defined PY call :try python
@@ -70,6 +71,7 @@ echo.
 set /p "WORKDIR=如需创建工作目录，请输入路径（如 D:\2026组工信息；直接回车跳过）："
 :workdir
 if not defined WORKDIR goto done
+set "WORKDIR=%WORKDIR:"=%"
 "%VENV%\Scripts\zg-excel.exe" init "%WORKDIR%"
 if errorlevel 1 goto workdir_failed
 
@@ -96,6 +98,12 @@ if not defined FOUND echo 没有找到 Python。
 echo 本安装包需要 64 位的 Python @PYTHONS_TEXT@ 中的任一版本。
 echo 请联系信息技术人员从 python.org 安装（推荐 Python @PYTHON_MAX@，Windows installer 64-bit），
 echo 装好后重新运行本文件；若装在别处，可以用 --python 指定 python.exe 的位置。
+goto the_end_error
+
+:not_unzipped
+echo.
+echo 在 %WHEELS% 中没有找到 zg-excel %VERSION% 的安装包。
+echo 请先把压缩包完整解压（右键“全部解压缩”），再运行解压出的 安装.bat。
 goto the_end_error
 
 :given_bad
