@@ -204,6 +204,7 @@ def test_ledger_lists_endorsements_after_adoptions(tmp_path):
 
 
 def test_every_list_sheet_is_print_ready(workbook):
+    """Lists fit the page width; the 排名总表 also its height (one page up to 30 units: issue 13 item 13)."""
     _, path = workbook
     wb = openpyxl.load_workbook(path)
     for name in SHEETS:
@@ -219,12 +220,15 @@ def test_every_list_sheet_is_print_ready(workbook):
             assert ws.row_breaks.brk, "blocks of the chart sheet are kept whole by page breaks"
             continue
         assert ws.sheet_properties.pageSetUpPr.fitToPage, name
-        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, name
+        tall = S.ranking_pages(len(workbook[0].units)) if name == S.RANKING else 0
+        height = 1 if ws.page_setup.fitToHeight is None else ws.page_setup.fitToHeight  # 1: not written
+        assert ws.page_setup.fitToWidth in (1, None) and height == tall, name
         assert ws.print_title_rows == "$3:$3", name
         assert ws.freeze_panes == "A4", name
         assert ws.auto_filter.ref, name
     assert wb[S.RANKING].page_setup.orientation == "landscape"
-    assert wb[S.RULES].page_setup.orientation == "portrait"
+    assert wb[S.RULES].page_setup.orientation == "landscape"  # label, key, value, source side by side
+    assert [S.ranking_pages(n) for n in (1, 30, 31, 60, 61)] == [1, 1, 2, 2, 3]
 
 
 def test_cells_use_a_cjk_font_and_columns_fit_their_values(workbook):
