@@ -209,3 +209,54 @@ def test_every_error_of_the_samples_has_a_fix(tmp_path):
         for issue in fc.errors:
             assert fix_text(issue) or "请" in issue.message, issue
             assert issue.severity == ERROR
+
+
+# ------------------------------------------------------------------ issue 13, items 20 and 21
+
+
+def test_check_without_files_checks_the_inbox(here):
+    """``check -w DIR`` with no file does what the 检查退回文件 launcher does: the whole inbox."""
+    copy(CLEAN, here / "inbox")
+    copy(BAD_DATE, here / "inbox" / "子文件夹")
+    result = run("-w", here, "--as-of", "2026-09-30", "-q")
+    assert "缺少参数" not in result.output
+    assert "共检查2个文件" in result.output
+    assert CLEAN in result.output and BAD_DATE in result.output
+    assert result.exit_code == 1  # the bad date blocks a row
+
+
+def test_an_old_unit_name_gets_the_closest_roster_names():
+    """A file headed with a unit's old name (the roster renamed it) is refused with the closest names offered."""
+    from tests.factory import book
+    from zg_excel.merge import score_books
+    from zg_excel.roster import Roster, Unit, load_catalog, load_roster
+    from zg_excel.rules import load_rules
+
+    rules = load_rules()
+    units = [u if u.name != "峡窝镇党委" else Unit("上街区峡窝镇党工委", "镇街", ("峡窝镇党工委",), order=u.order)
+             for u in load_roster(None, rules).units]
+    roster = Roster(units)
+    assert roster.closest("峡窝镇党委") == ["上街区峡窝镇党工委"]
+    assert roster.closest("完全无关的名字abc") == []
+    old = book("峡窝镇党委", fingerprint=False)
+    result = score_books([("旧名称.xlsx", old, dt.datetime(2026, 10, 1))], year=2026, as_of=AS_OF, rules=rules,
+                         roster=roster, catalog=load_catalog(None, rules))
+    [err] = [i for i in result.issues.sorted() if i.code == "unit_unknown"]
+    assert "“峡窝镇党委”不在单位名册中" in err.message
+    assert "最接近的名册单位：上街区峡窝镇党工委" in err.message
+
+
+def test_roster_checks_say_what_to_fill(tmp_path):
+    """An empty 类别 asks for one of the categories (never ``[categories.""]``); ``not-an-email`` is flagged."""
+    from zg_excel.roster import ROSTER, validate_rows
+    from zg_excel.rules import load_rules
+
+    rules = load_rules()
+    issues = validate_rows([(2, {"单位名称": "甲单位", "类别": "", "邮箱": ""}),
+                            (3, {"单位名称": "乙单位", "类别": "镇街", "邮箱": "not-an-email"})], ROSTER, rules)
+    by_code = {i.code: i for i in issues}
+    empty = by_code["roster_no_category"]
+    assert empty.row == 2 and empty.column == "类别"
+    assert "[categories" not in empty.fix and "镇街" in empty.fix
+    email = by_code["roster_bad_email"]
+    assert (email.row, email.column, email.value) == (3, "邮箱", "not-an-email")

@@ -86,6 +86,22 @@ class Roster:
         winners = {u.name for n, u in best if n == top}
         return best[0][1] if len(winners) == 1 else None
 
+    def closest(self, text: str, limit: int = 3) -> list[str]:
+        """The roster names closest to ``text`` (by name or alias), for a "unit not found" message."""
+        from rapidfuzz import fuzz, process
+
+        if not normalize_key(text):
+            return []
+        choices = {normalize_key(n): u.name for u in self.units for n in (u.name, *u.aliases)}
+        found = process.extract(normalize_key(text), list(choices), scorer=fuzz.WRatio, limit=limit * 3)
+        top = found[0][1] if found else 0
+        names: list[str] = []
+        for key, score, _ in found:
+            name = choices[key]
+            if score >= 60 and score >= top - 10 and name not in names:  # only names about as close as the best
+                names.append(name)
+        return names[:limit]
+
     def sections(self, category: str) -> list[Unit]:
         return [u for u in self.units if u.category == category]
 
