@@ -260,3 +260,30 @@ def test_roster_checks_say_what_to_fill(tmp_path):
     assert "[categories" not in empty.fix and "镇街" in empty.fix
     email = by_code["roster_bad_email"]
     assert (email.row, email.column, email.value) == (3, "邮箱", "not-an-email")
+
+
+# ------------------------------------------------------------------ issue 13, item 22
+
+
+def test_captured_output_reads_in_order(tmp_path):
+    """``zg-excel merge > log.txt 2>&1``: the progress first, then the summary, then the errors, never mixed."""
+    import subprocess
+    import sys
+
+    from tests.conftest import copy_samples
+
+    w = tmp_path / "工作目录"
+    init_workspace(w)
+    copy_samples(w / "inbox")
+    log = tmp_path / "log.txt"
+    with open(log, "wb") as out:
+        done = subprocess.run([sys.executable, "-m", "zg_excel", "merge", "-w", str(w), "--year", "2026",
+                               "--as-of", "2026-09-30"], stdout=out, stderr=subprocess.STDOUT, timeout=300)
+    assert done.returncode == 1  # the samples' two deliberate errors
+    lines = log.read_text(encoding="utf-8").splitlines()
+    progress = [i for i, ln in enumerate(lines) if ln.startswith("[") and "/" in ln.split("]")[0]]
+    summary = next(i for i, ln in enumerate(lines) if ln.startswith("2026年度，截至"))
+    written = [i for i, ln in enumerate(lines) if ln.startswith("已写出")]
+    errors = next(i for i, ln in enumerate(lines) if ln.startswith("有2个错误"))
+    assert progress and max(progress) < summary < min(written) <= max(written) < errors
+    assert all(ln.startswith("  ") for ln in lines[errors + 1:] if ln)
