@@ -287,3 +287,38 @@ def test_captured_output_reads_in_order(tmp_path):
     errors = next(i for i, ln in enumerate(lines) if ln.startswith("有2个错误"))
     assert progress and max(progress) < summary < min(written) <= max(written) < errors
     assert all(ln.startswith("  ") for ln in lines[errors + 1:] if ln)
+
+
+def test_another_units_name_in_its_template_is_not_guessed(here):
+    """A unit typed its own name into another unit's template: an error naming both, not merged."""
+    import openpyxl
+
+    f = copy(CLEAN, here / "收到", as_name="干部科-前三季度.xlsx")
+    wb = openpyxl.load_workbook(f)
+    for name in ("报送登记", "录用登记"):
+        wb[name]["A2"] = "填报单位：干部科"
+    wb.save(f)
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    [fc] = report.files
+    assert fc.status == REJECTED and fc.has_blocking
+    [err] = fc.errors
+    assert err.code == "unit_identity_conflict" and "干部科" in err.message and "组织科" in err.message
+    assert "干部科" in fix_text(err) and "组织科" in fix_text(err)
+    assert run("-w", here, f).exit_code == 1
+
+
+def test_a_date_without_year_is_a_notice_that_does_not_block(here):
+    import openpyxl
+
+    f = copy(CLEAN, here / "收到")
+    wb = openpyxl.load_workbook(f)
+    ws = wb["录用登记"]
+    col = [c.value for c in ws[3]].index("录用日期") + 1
+    ws.cell(4, col, "3月7日")
+    wb.save(f)
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    [fc] = report.files
+    assert not fc.has_blocking and fc.status == MERGED
+    [note] = [i for i in fc.issues if i.code == "assumed_year"]
+    assert (note.sheet, note.row, note.column, note.severity) == ("录用登记", 4, "录用日期", "info")
+    assert "按2026年计" in note.message
