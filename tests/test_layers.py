@@ -34,9 +34,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("tally", "previous"),
     ("result",),
     # one run over the inbox, per-file checks, templates, checks of the user's settings
-    ("merge", "check", "template", "rules_check", "settings_check", "launchers"),
-    # views of a result, and mail
-    ("outputs", "mail"),
+    ("merge", "check", "template", "rules_check", "launchers"),
+    # views of a result, and mail; the check of the user's settings, which tries the 通报 template on a sample result
+    ("outputs", "mail", "settings_check"),
     # the command line
     ("commands", "cli", "__main__"),
 ]

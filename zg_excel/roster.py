@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .issues import ERROR, Issue
 from .rules import ConfigError, Rules
+from .text import safe_filename
 from .values import clean_text, normalize_header, normalize_key
 
 ROSTER_FILE = "单位名册.xlsx"
@@ -280,6 +281,29 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
                                     file=file, row=r, column="级别", value=level_text,
                                     fix=f"请把级别改为 {levels} 之一"))
     issues.extend(_alias_clashes(rows, kind, file))
+    if kind is ROSTER:
+        issues.extend(_file_name_clashes(rows, file))
+    return issues
+
+
+def _file_name_clashes(rows: list[tuple[int, dict[str, str]]], file: str) -> list[Issue]:
+    """Two units whose names make the same file name (登记表, 退回单, 催报 are named after the unit):
+    ``甲/乙`` and ``甲:乙`` both become ``甲_乙``; Windows does not tell ``ab`` from ``AB``."""
+    issues: list[Issue] = []
+    owner: dict[str, tuple[str, int]] = {}
+    for r, rec in rows:
+        name = rec.get("单位名称", "")
+        if not name:
+            continue
+        shown = safe_filename(name, "")
+        key = shown.casefold()
+        other = owner.setdefault(key, (name, r))
+        if other[0] != name and normalize_key(other[0]) != normalize_key(name):  # else reported as a duplicate
+            issues.append(Issue(ERROR, "roster_filename_clash",
+                                f"“{other[0]}”（第{other[1]}行）和“{name}”作为文件名是同一个（“{shown}”），"
+                                f"两个单位的登记表、退回单会互相覆盖",
+                                file=file, row=r, column="单位名称", value=name,
+                                fix="请修改其中一个单位名称，使两者去掉 \\ / : * ? \" < > | 等符号、不分大小写后仍然不同"))
     return issues
 
 
