@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, load_settings, parse_date, quiet_option, workdir_option
+from .common import CONTEXT, SetupError, load_settings, parse_date, quiet_option, workdir_option
 
 
 @click.command("merge", context_settings=CONTEXT)
@@ -35,6 +35,10 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     from zg_excel.workspace import Workspace
 
     loaded = load_settings(workdir)
+    from zg_excel.settings_check import bulletin_template_error
+
+    if problem := bulletin_template_error(workdir, *loaded):  # the 通报 template, before any return is read
+        raise SetupError(problem)
     ws = Workspace(workdir)
 
     def progress(stage: str, done: int, total: int, name: str) -> None:
