@@ -128,10 +128,10 @@ class Catalog:
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """The closest catalog names, for an unknown outlet's message."""
-        from rapidfuzz import fuzz, process
+        from .fuzzy import extract
 
         choices = {normalize_key(n): o.name for o in self.outlets for n in (o.name, *o.aliases)}
-        found = process.extract(normalize_key(text), list(choices), scorer=fuzz.WRatio, limit=limit * 3)
+        found = extract(normalize_key(text), list(choices), "wratio", limit=limit * 3)
         names: list[str] = []
         for key, score, _ in found:
             name = choices[key]
@@ -146,11 +146,10 @@ def _read_table(path: Path, columns: tuple[str, ...], what: str) -> list[tuple[i
     calamine, not openpyxl: the roster is read on every run, and openpyxl's
     import alone costs a third of a second (``zg-excel check`` on one file).
     """
-    from python_calamine import CalamineWorkbook
+    from .intake.readers import first_sheet_rows
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = first_sheet_rows(str(path))
     except Exception as exc:  # any failure to open is a set-up error for this file
         raise ConfigError(f"{what} {path.name} 无法打开（请用 Excel/WPS 另存为 .xlsx）：{exc}") from None
     return _rows_by_header(rows, columns, what, path.name)
