@@ -75,9 +75,10 @@ TEMPLATE_SHOWN = f"templates/{BULLETIN_TEMPLATE}"
 _TEMPLATE_FIX = (f"用记事本打开 {TEMPLATE_SHOWN} 改正这一处（可用的变量见 README“通报模板”一节）；"
                  f"改不好时可删除这个文件，zg-excel init 会重新生成默认模板")
 _JINJA_ZH = (  # jinja2's words → Chinese (its messages are English)
-    (re.compile(r"Unexpected end of template.*?looking for the following tags: (.+?)\."),
-     lambda m: "模板到结尾还缺少结束标记（应有 " + re.sub(r"'([^']+)'", r"{% \1 %}", m.group(1)).replace(" or ", " 或 ") + "）"),
-    (re.compile(r"Unexpected end of template"), lambda m: "模板到结尾还缺少结束标记（如 {% endif %}、{% endfor %}）"),
+    (re.compile(r"Unexpected end of template.*?looking for the following tags: (.+?)\.(?:.*?needs to be closed is '(\w+)')?"),
+     lambda m: ("结尾处：" + (f"有一个 {{% {m.group(2)} %}} 没有结束，" if m.group(2) else "") + "缺少结束标记（应有 "
+                + re.sub(r"'([^']+)'", r"{% \1 %}", m.group(1)).replace(" or ", " 或 ") + "）")),
+    (re.compile(r"Unexpected end of template"), lambda m: "结尾处：缺少结束标记（如 {% endif %}、{% endfor %}）"),
     (re.compile(r"Encountered unknown tag '([^']+)'"), lambda m: f"无法识别的标记“{m.group(1)}”（标记写在 {{% %}} 中）"),
     (re.compile(r"unexpected end of template"), lambda m: "标记没有闭合（{{ 要配 }}，{% 要配 %}）"),
     (re.compile(r"unexpected '(.+?)'"), lambda m: f"多余或不配对的“{m.group(1)}”"),
@@ -136,8 +137,8 @@ def bulletin_template_issues(workdir: Path, rules: Rules, roster: Roster, catalo
         try:
             render_text(sample, text, issued=as_of)
         except jinja2.TemplateError as exc:
-            line = _template_line(exc)
-            where = f"第{line}行：" if line else ""
+            line = None if "Unexpected end of template" in str(exc) else _template_line(exc)  # jinja's line: the last
+            where = f"第{line}行：" if line else ""  # one read, not the unclosed tag's
             return [Issue(ERROR, "template_error", f"通报模板 {TEMPLATE_SHOWN} {where}{_jinja_zh(str(exc))}",
                           file=TEMPLATE_SHOWN, row=line, fix=_TEMPLATE_FIX)]
         except Exception as exc:  # noqa: BLE001 - a filter or test of the template failed on the sample
