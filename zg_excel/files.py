@@ -336,11 +336,21 @@ def recover_output(output: Path, *, subfolders: tuple[str, ...] = ()) -> list[st
             shutil.rmtree(entry, ignore_errors=True)
             cleaned.append(entry.name)
     for folder in (output, *(output / s for s in subfolders)):
-        if not folder.is_dir():
-            continue
-        for entry in folder.iterdir():
-            if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-                    cleaned.append(entry.name)
+        cleaned += sweep_temp_files(folder)
+    return cleaned
+
+
+def sweep_temp_files(folder: Path) -> list[str]:
+    """Remove the ``.~`` temporary files directly in ``folder`` (left by killed runs; call it holding
+    the working-folder lock, so no live writer owns them). Returns their names."""
+    cleaned: list[str] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return cleaned
+    for entry in entries:
+        if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                cleaned.append(entry.name)
     return cleaned
