@@ -325,3 +325,23 @@ def test_links_out_of_inbox_not_followed(work, tmp_path):
     assert "链接指向收件文件夹以外" in by["外面的文件夹/"].message
     assert by["里面.xlsx"].status != "无法读取"
     assert not any(t.unit == "区直机关工委" and t.returned for t in result.units)
+
+
+def test_mail_refuses_files_of_different_runs(work, capfd, tmp_path):
+    from zg_excel.mail.errors import MailSetupError
+    from zg_excel.mail.sources import find_output_files
+
+    out = work / "output"
+    run(capfd, "merge", "-w", str(work), *ARGS, "-q")
+    first = {name: (out / name).read_bytes() for name in ("通报.docx", "通报.txt")}
+    run(capfd, "merge", "-w", str(work), *ARGS, "-q")
+    files = find_output_files(work)  # one run: accepted
+    assert files.summary and files.bulletin_docx and files.bulletin_txt
+    (out / "通报.docx").write_bytes(first["通报.docx"])  # the 通报 of the earlier run beside the new summary
+    with pytest.raises(MailSetupError, match="通报.docx 与 result.json 不是同一次合并生成的"):
+        find_output_files(work)
+    run(capfd, "merge", "-w", str(work), *ARGS, "-q")
+    with open(out / "通报.txt", "ab") as fh:
+        fh.write("手工加的一行\r\n".encode())
+    with pytest.raises(MailSetupError, match="通报.txt"):
+        find_output_files(work)

@@ -161,3 +161,19 @@ def test_signal_stops_merge_cleanly(work, sig, code):
     assert snapshot(out) == before
     assert leftovers(out) == [] and not (out / ".zg-lock").exists()
     assert not list(tmp.glob("zg-excel-intake-*"))
+
+
+def test_two_merges_at_once_never_mix(work):
+    """The second waits for the first (or refuses, naming it); the outputs are always one run's."""
+    root, env = work
+    out = root / "output"
+    procs = [subprocess.Popen(_cmd(root), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             for _ in range(2)]
+    results = [(p.wait(300), p.stderr.read().decode("utf-8", "replace")) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([1, 1], [1, 2]), results
+    for code, err in results:
+        if code == 2:
+            assert "另一个合并正在进行（进程" in err
+    one_run_id(out)
+    assert leftovers(out) == [] and not (out / ".zg-lock").exists()
