@@ -71,6 +71,7 @@ STAGING_PREFIX = ".zg-staging-"
 _JOURNAL = ".commit.json"  # written when every staged file is complete: the set may be moved into place
 _BACKUP = ".old"  # the previous files (hard links), for putting them back if a rename fails
 NOT_UPDATED = "输出文件没有更新，原有的汇总表、通报仍是上一次的结果。"
+COMMITTED: list[str] = []  # run ids whose output set this process has moved into place
 
 
 class OutputError(Exception):
@@ -248,6 +249,7 @@ class Staging:
             with contextlib.suppress(OSError):
                 os.unlink(self.dir / _JOURNAL)
             self.committed = True
+            COMMITTED.append(self.run_id)  # before a held-back SIGTERM is delivered: the CLI says so
         return targets
 
 
