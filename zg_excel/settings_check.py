@@ -1,10 +1,12 @@
-"""Check a working folder's settings — rules file, roster and catalog — all at once.
+"""Check a working folder's settings — rules file, roster, catalog and 通报 template — all at once.
 
 The loaders stop at the first file with a problem; this joins the validators
 they use (:func:`zg_excel.rules.rules_issues`, :func:`zg_excel.roster.validate_rows`)
-over all three files, adds the checks that span two of them, and lists every
-problem as an ``Issue`` naming the file, the row (or the rules key) and what to
-do, so the office can fix all of them in one go (``zg-excel rules check``).
+over all three files, adds the checks that span two of them, tries the folder's
+通报 template on sample results (:func:`bulletin_template_issues`, which ``merge``
+also calls before it reads any return), and lists every problem as an ``Issue``
+naming the file, the row (or the rules key, or the template line) and what to do,
+so the office can fix all of them in one go (``zg-excel rules check``).
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ def check_settings(workdir: Path) -> list[Issue]:
     Codes: ``rules_*`` (a rules key), ``roster_*`` / ``catalog_*`` (a row of the
     table), and the cross-checks ``section_category_unknown``,
     ``no_section_units``, ``provincial_outlet_unknown``,
-    ``district_adopter_unknown`` / ``district_adopter_level``. ``default_used``
+    ``district_adopter_unknown`` / ``district_adopter_level``, ``template_error`` /
+    ``template_unreadable`` (the 通报 template). ``default_used``
     (info) says a shipped default stands in for a missing file.
     """
     workdir = Path(workdir)
