@@ -161,7 +161,7 @@ def pure_venv(tmp_path_factory) -> Path:
     got = subprocess.run([*pip, *_pure_requirements()], capture_output=True, text=True, timeout=900)
     if got.returncode != 0:
         pytest.skip("the package registry is not reachable: " + got.stderr[-300:])
-    got = subprocess.run([*pip, "--no-deps", "--no-build-isolation", str(ROOT)], capture_output=True, text=True,
+    got = subprocess.run([*pip, "--no-deps", str(ROOT)], capture_output=True, text=True,
                          timeout=900)
     assert got.returncode == 0, got.stderr[-3000:]
     return python
