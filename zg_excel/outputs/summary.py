@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..issues import SEVERITY_ZH
+from ..issues import ERROR, SEVERITY_ZH, WARNING
 from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
 from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
                      flatten)
@@ -727,7 +727,7 @@ def explanation(e, superseded_by: dict[str, str]) -> str:
     if e.outcome == SUPERSEDED and not text:
         newer = superseded_by.get(e.where[0])
         return f"所在文件已被更新文件“{newer}”替代，本行不再计分" if newer else "所在文件已被更新文件替代，本行不再计分"
-    if e.outcome == SCORED and e.form == ENDORSEMENT and e.points == 0 and "（" not in text:
+    if e.outcome == SCORED and e.form == ENDORSEMENT and e.points == 0 and "不加分" not in text:
         return f"{text}（考核办法对{e.level or ''}批示不加分）"
     if not text:
         return OUTCOME_ZH.get(e.outcome, e.outcome)
@@ -922,9 +922,9 @@ def _credits(book: _Book, result: Result) -> None:
 
 def issue_action(i) -> str:
     """What the run did about an issue that does not say so itself (from its severity and unit)."""
-    if i.severity == "error":
+    if i.severity == ERROR:
         return "见问题说明，相关内容未计分"
-    if i.severity == "warning":
+    if i.severity == WARNING:
         return f"已照常计入“{i.unit}”，请核实" if i.unit else "已照常处理，请核实"
     return "仅提示，不影响计分"
 
