@@ -51,13 +51,13 @@ FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (R
 TEMPLATE_STEM = "组工信息报送登记表"  # <year>年组工信息报送登记表-<单位>.xlsx
 SUMMARY_STEM = "组工信息考核汇总表"  # <year>年组工信息考核汇总表.xlsx
 BULLETIN_TXT = "通报.txt"
-LEDGER_DIR = "台帐"  # output/台帐/<2026年第三季度>/<单位>/: copies of the proof files (zg_excel.ledger)
-LEDGER_INDEX = "台帐索引.xlsx"
 BULLETIN_DOCX = "通报.docx"
 RESULT_JSON = "result.json"
 RETURNSLIPS_DIR = "退回"
 RETURNSLIP_PREFIX = "退回单-"
 REMINDERS_DIR = "催报"
+LEDGER_DIR = "台帐"  # output/台帐/<2026年第三季度>/<单位>/: copies of the proof files (zg_excel.ledger)
+LEDGER_INDEX = "台帐索引.xlsx"
 REMINDERS_COMBINED = "催报汇总.txt"
 MAIL_DIR = "mail"
 SENT_LOG = "已发送记录.jsonl"
@@ -158,6 +158,11 @@ class Workspace:
         """``output/退回/退回单-<单位>.xlsx``."""
         return self.returnslips_dir / f"{RETURNSLIP_PREFIX}{safe_filename(unit, UNKNOWN_UNIT)}.xlsx"
 
+    def returnslips(self) -> list[Path]:
+        """The 退回单 now in ``returnslips_dir`` (for removing stale ones)."""
+        folder = self.returnslips_dir
+        return sorted(folder.glob(f"{RETURNSLIP_PREFIX}*.xlsx")) if folder.is_dir() else []
+
     @property
     def ledger_dir(self) -> Path:
         return self.output / LEDGER_DIR
@@ -178,11 +183,6 @@ class Workspace:
         """The files now in the quarter's 台帐 folder (for removing stale copies)."""
         folder = self.ledger_period_dir(label)
         return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
-
-    def returnslips(self) -> list[Path]:
-        """The 退回单 now in ``returnslips_dir`` (for removing stale ones)."""
-        folder = self.returnslips_dir
-        return sorted(folder.glob(f"{RETURNSLIP_PREFIX}*.xlsx")) if folder.is_dir() else []
 
     @property
     def reminders_dir(self) -> Path:
@@ -258,33 +258,6 @@ class Workspace:
             return user.read_text(encoding="utf-8-sig")
         return default_text(BULLETIN_TEMPLATE)
 
-    def load(self) -> tuple[Rules, Roster, Catalog]:
-        """Rules, roster and catalog of this folder (shipped rules when rules.toml is absent).
-
-        Commands call :meth:`require` first (``commands.common.load_settings``), so a user never gets
-        the shipped roster or catalog; library callers (tests, ``check_files``) may load a bare folder.
-        """
-        if not self.root.exists():
-            raise ConfigError(f"工作目录不存在：{self.root}（可先运行 zg-excel init {self.root}）")
-        rules = load_rules(self.rules_file)
-        return rules, load_roster(self.root, rules), load_catalog(self.root, rules)
-
-
-def default_text(name: str) -> str:
-    return resources.files("zg_excel").joinpath(f"defaults/{name}").read_text(encoding="utf-8")
-
-
-def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[dict[str, str]],
-                 widths: dict[str, int], help_text: str) -> None:
-    import xlsxwriter
-
-    tmp = atomic_target(path)
-    try:
-        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
-        ws = wb.add_worksheet(title)
-        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体",
-                              "align": "center", "valign": "vcenter"})
-        cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter", "text_wrap": True})
     # ------------------------------------------------------------- the folder itself
 
     @property
@@ -317,13 +290,17 @@ def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[di
                               f"可重新生成缺少的文件（已有的文件不会改动），然后按本区实际核对修改；"
                               f"如有备份，也可把原来的文件放回工作目录")
 
-        note = wb.add_format({"font_name": "宋体", "text_wrap": True, "valign": "top"})
-        for c, name in enumerate(columns):
-            ws.write_string(0, c, name, head)
-            ws.set_column(c, c, widths.get(name, 14))
-        for r, rec in enumerate(rows, start=1):
-            for c, name in enumerate(columns):
-                ws.write_string(r, c, rec.get(name, "") or "", cell)
+    def load(self) -> tuple[Rules, Roster, Catalog]:
+        """Rules, roster and catalog of this folder (shipped rules when rules.toml is absent).
+
+        Commands call :meth:`require` first (``commands.common.load_settings``), so a user never gets
+        the shipped roster or catalog; library callers (tests, ``check_files``) may load a bare folder.
+        """
+        if not self.root.exists():
+            raise ConfigError(f"工作目录不存在：{self.root}（可先运行 zg-excel init {self.root}）")
+        rules = load_rules(self.rules_file)
+        return rules, load_roster(self.root, rules), load_catalog(self.root, rules)
+
     def recorded_year(self) -> int | None:
         """The assessment year recorded in ``zg-excel.toml``; None when the folder has no record."""
         path = self.folder_file
@@ -395,6 +372,29 @@ class YearChoice:
     year: int
     note: str
 
+
+def default_text(name: str) -> str:
+    return resources.files("zg_excel").joinpath(f"defaults/{name}").read_text(encoding="utf-8")
+
+
+def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[dict[str, str]],
+                 widths: dict[str, int], help_text: str) -> None:
+    import xlsxwriter
+
+    tmp = atomic_target(path)
+    try:
+        wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False})
+        ws = wb.add_worksheet(title)
+        head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "font_name": "宋体",
+                              "align": "center", "valign": "vcenter"})
+        cell = wb.add_format({"border": 1, "font_name": "宋体", "valign": "vcenter", "text_wrap": True})
+        note = wb.add_format({"font_name": "宋体", "text_wrap": True, "valign": "top"})
+        for c, name in enumerate(columns):
+            ws.write_string(0, c, name, head)
+            ws.set_column(c, c, widths.get(name, 14))
+        for r, rec in enumerate(rows, start=1):
+            for c, name in enumerate(columns):
+                ws.write_string(r, c, rec.get(name, "") or "", cell)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
         ws.set_landscape()
@@ -417,6 +417,10 @@ def init_workspace(root: Path, year: int | None = None) -> list[tuple[Path, bool
     else the current year); never overwrite what exists. Returns (path, created) pairs. A ``year``
     that contradicts the folder's record raises ``ConfigError`` before anything is made."""
     ws = Workspace(Path(root))
+    recorded = ws.recorded_year() if ws.root.is_dir() else None
+    if recorded is not None and year is not None and int(year) != recorded:
+        raise ConfigError(f"--year {year} 与工作目录记录的考核年度{recorded}年不一致（见 {ws.folder_file}）。"
+                          f"新的年度请另建工作目录，如 zg-excel init {year}组工信息 --year {year}")
     done: list[tuple[Path, bool]] = []
     for d in (ws.root, ws.inbox, ws.outbox, ws.output, ws.templates):
         created = not d.exists()
@@ -439,11 +443,7 @@ def init_workspace(root: Path, year: int | None = None) -> list[tuple[Path, bool
         {"媒体名称": 28, "级别": 10, "类别": 16, "别名": 40, "备注": 30},
         "说明：级别须为 区级/市级/省级/中央级；别名用分号分隔，一个别名只能属于一个媒体。"))
     once(ws.rules_file, lambda p: atomic_write_bytes(p, default_rules_text().encode("utf-8")))
+    once(ws.folder_file, lambda p: ws.resolve_year(year, default=dt.date.today().year))
     once(ws.templates / BULLETIN_TEMPLATE,
-    recorded = ws.recorded_year() if ws.root.is_dir() else None
-    if recorded is not None and year is not None and int(year) != recorded:
-        raise ConfigError(f"--year {year} 与工作目录记录的考核年度{recorded}年不一致（见 {ws.folder_file}）。"
-                          f"新的年度请另建工作目录，如 zg-excel init {year}组工信息 --year {year}")
          lambda p: atomic_write_bytes(p, default_text(BULLETIN_TEMPLATE).encode("utf-8")))
     return done
-    once(ws.folder_file, lambda p: ws.resolve_year(year, default=dt.date.today().year))
