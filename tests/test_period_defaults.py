@@ -268,7 +268,7 @@ def test_a_broken_record_is_a_setup_error(tmp_path):
 def test_not_a_working_folder(tmp_path):
     here = tmp_path / "somewhere"
     here.mkdir()
-    for args in (["merge", "--as-of", "2026-03-31"], ["remind"], ["template"],
+    for args in (["merge", "--as-of", "2026-03-31"], ["remind"], ["template"], ["rules", "check"],
                  ["check", str(SAMPLES / "组织科-2026年前三季度.xlsx")]):
         r = _in(here, args)
         assert r.exit_code == 2, (args, r.output)
