@@ -343,3 +343,21 @@ def test_bad_as_of(tmp_path, typed, said):
     init_workspace(w, 2026)
     r = run("merge", "-w", w, "--as-of", typed)
     assert r.exit_code == 2 and said in r.output and "YYYY-MM-DD" not in r.output
+
+
+def test_summary_monthly_sheet_shows_the_month_in_progress(tmp_path):
+    import openpyxl
+
+    from zg_excel.outputs.summary import MONTHLY, write_summary
+
+    result = score(_monthly_unit(["2026-10-03"]), as_of=D(2026, 10, 8))
+    ws = openpyxl.load_workbook(write_summary(result, tmp_path / "s.xlsx"))[MONTHLY]
+    head = [c.value for c in ws[3]]
+    col = head.index("10月\n进行中") + 1
+    assert head[col - 2] == "9月" and head[col] == "11月"
+    row = next(r for r in range(4, ws.max_row + 1) if ws.cell(r, 2).value == "峡窝镇党委")
+    cell = ws.cell(row, col)
+    assert cell.value == 1 and cell.fill.fgColor.rgb.endswith("FFEB9C")  # shown, not red: not judged
+    assert ws.cell(row, col - 1).value == 2 and ws.cell(row, col + 1).value in (None, "")
+    notes = " ".join(str(c.value) for r in ws.iter_rows(min_row=row) for c in r if c.value)
+    assert "进行中" in notes
