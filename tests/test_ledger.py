@@ -246,3 +246,16 @@ def test_old_template_without_columns_read_as_before(tmp_path):
     assert e.proof_files == () and e.link is None and e.issue_page is None
     assert not [i for i in result.issues if i.code == "missing_optional_column"]
     assert len(_issues(result, MISSING)) == 1
+
+
+def test_notice_on_return_slip(merged, tmp_path):
+    root, result = merged
+    assert not Workspace(root).returnslip_path(TOWN).exists()  # notices alone send nothing back
+    root2 = build(tmp_path, rules_extra={"proof_required = false": "proof_required = true"})
+    result2 = merge(root2, year=2026, as_of=AS_OF)
+    ws = Workspace(root2)
+    write_outputs(result2, ws.output, bulletin_template=ws.bulletin_template(), docx=False)
+    rows = [[c.value for c in r] for r in openpyxl.load_workbook(ws.returnslip_path(TOWN)).active.iter_rows()]
+    problems = [r[5] for r in rows[5:] if r[5]]
+    assert sum("缺少台帐证明材料" in p for p in problems) == len(_issues(result2, MISSING)) > 0
+    assert "按规定计0分" in rows[2][0]
