@@ -176,6 +176,12 @@ def test_validations(wb, setup, schema):
         elif col.kind == "minutes":
             assert dv.type == "decimal" and dv.operator == "greaterThanOrEqual" and dv.formula1 == "0"
             assert dv.errorStyle == "information"
+        elif col.kind == "url":  # 台帐 链接: a URL, kept when it is not one
+            cell = f"{get_column_letter(c)}{FIRST_DATA_ROW}"
+            assert dv.type == "custom" and dv.errorStyle == "information"
+            assert dv.formula1 == f'OR(LEFT({cell},7)="http://",LEFT({cell},8)="https://")'
+        elif col.kind == "files":  # 台帐 证明材料: file names, ;-separated
+            assert dv.type == "textLength" and dv.errorStyle == "warning" and "“;”" in dv.error
         else:
             assert dv.type is None
 
@@ -386,7 +392,7 @@ def test_libreoffice_keeps_validations_and_protection(lo_copy, setup):
             assert (first, last) == (FIRST_DATA_ROW, LAST_DATA_ROW)
             assert (dv.prompt or "") == col.prompt
             expected = {"date": "date", "choice": "list", "yesno": "list", "media": "list", "section": "list",
-                        "count": "whole", "minutes": "decimal"}.get(col.kind)
+                        "count": "whole", "minutes": "decimal", "url": "custom", "files": "textLength"}.get(col.kind)
             assert dv.type == expected, col.name
             if col.kind == "media":
                 assert _range_values(book, dv.formula1) == [o.name for o in catalog.outlets]
@@ -398,3 +404,12 @@ def test_libreoffice_keeps_validations_and_protection(lo_copy, setup):
     props = {p.name: p.value for p in book.custom_doc_props.props}
     assert props["zg_unit"] == book[META_SHEET]["B2"].value
     assert int(props["zg_year"]) == YEAR
+
+
+def test_ledger_columns_and_instructions(wb):
+    """Issue 16: the three 台帐 proof columns follow the scored columns, before 备注; 填报说明 explains them."""
+    heads = [c.value for c in wb[EVENTS][HEADER_ROW] if c.value]
+    assert heads[-4:] == ["期号版面", "链接", "证明材料", "备注"]
+    assert heads.index("期号版面") > heads.index("严重失实或政治性问题")
+    text = "".join(str(c.value) for r in wb[INSTRUCTIONS].iter_rows() for c in r if c.value)
+    assert "市级以上媒体录用" in text and "“证明材料”" in text and "“链接”" in text

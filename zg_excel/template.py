@@ -181,6 +181,8 @@ _KIND_FORMATS = {
     "yesno": dict(align="center"),
     "section": dict(align="center"),
     "media": dict(),
+    "url": dict(num_format="@"),  # a typed URL stays text (no autoformat to a hyperlink cell)
+    "files": dict(num_format="@", text_wrap=True),
 }
 
 
@@ -422,6 +424,17 @@ def _validation(col: Column, *, year: int, rules: Rules, media_source, section_s
             error_message=(f"“{col.name}”建议填分钟数，可带小数，如 1.5。"
                            "写成“1分30秒”“90秒”也能识别，点“确定”保留即可。"),
         )
+    elif kind == "url":
+        dv.update(  # 'information': a link without http:// is still kept (the merge reads it as typed)
+            validate="custom", value='=OR(LEFT({cell},7)="http://",LEFT({cell},8)="https://")',  # {cell}: the column's first
+            error_type="information", error_title="链接格式",
+            error_message=f"“{col.name}”请填写完整网址，以 http:// 或 https:// 开头。点“确定”可保留所填内容。",
+        )
+    elif kind == "files":
+        dv.update(
+            validate="length", criteria="<=", value=255, error_type="warning", error_title="文件名过长",
+            error_message=f"“{col.name}”请填写文件名（含扩展名），多个用“;”隔开。确认无误要保留的，请点“是”。",
+        )
     else:  # text: only the input message
         dv["validate"] = "any"
     return dv
@@ -453,6 +466,10 @@ def _write_data_sheet(ws, schema: SheetSchema, st: _Styles, *, unit: Unit, year:
     for c, col in enumerate(cols):
         dv = _validation(col, year=year, rules=rules, media_source=media_source,
                          section_source=section_source, sections=sections, lists=lists)
+        if dv.get("validate") == "custom":
+            from xlsxwriter.utility import xl_rowcol_to_cell
+
+            dv["value"] = dv["value"].replace("{cell}", xl_rowcol_to_cell(_FIRST, c))
         ws.data_validation(_FIRST, c, _LAST, c, dv)
 
     ws.freeze_panes(_FIRST, 0)
@@ -582,6 +599,7 @@ def _steps(unit: Unit, year: int, rules: Rules) -> list[str]:
         effect = "倒扣相应分值" if rules.serious_problem == "negate" else "该条不计分"
         steps.append(f"{q(serious)}：稿件因严重失实或政治性问题造成不良影响的选“是”，{effect}；空白视为“否”。")
     steps += [
+        *_ledger_step(ev, year),
         f"日期按常见写法填写即可，如 {year}-3-5、{year}/3/5、{year}年3月5日，须是{year}年内的日期；"
         "录用日期决定计入哪个月份和年度。",
         "请不要修改工作表名称和表头文字，不要删除本文件中的任何工作表，不要给文件设置密码或只读保护。"
@@ -591,6 +609,18 @@ def _steps(unit: Unit, year: int, rules: Rules) -> list[str]:
         "填写中如有疑问，请与区委组织部负责组工信息工作的同志联系。",
     ]
     return steps
+
+
+def _ledger_step(ev: SheetSchema, year: int) -> list[str]:
+    """The 台帐 proof columns (method §六.3), when the schema has them."""
+    cols = [c for c in ev.columns if c.ledger]
+    if not cols:
+        return []
+    q = "、".join(f"“{c.name}”" for c in cols)
+    rule = "（考核办法第六条第3款）" if year else ""
+    return [f"台帐证明材料{rule}：被市级以上媒体录用的稿件，请在{q}中至少填写一项——刊物期号和版面或报纸日期和版次、"
+            "网页链接、随本表发送的电子稿或扫描件的文件名（PDF、图片、Word/WPS文档，多个文件名用“;”隔开）。"
+            "证明材料文件与本表放在同一封邮件（同一文件夹）中发送。区级媒体的录用可不填。"]
 
 
 def _targets(unit: Unit, rules: Rules) -> str | None:
