@@ -6,7 +6,9 @@ They are what units really send back: monthly files, one cumulative file, a
 corrected resend, a file saved by LibreOffice, rows copied into a plain
 workbook, typed dates and ``1200字`` values, a bad cell, an unknown outlet, a
 duplicate row, an Office lock file, and one unit that sent nothing
-(矿山街道党工委). Deterministic: the same seed gives the same rows.
+(矿山街道党工委); 台帐 proof for a few 市级以上 rows (a small PDF and a PNG sent beside the
+returns, a link, an issue and page), the other such rows with none. Deterministic: the same seed
+gives the same rows.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -72,8 +75,9 @@ def main(out: Path = HERE) -> list[Path]:
     roster, catalog = load_roster(None, rules), load_catalog(None, rules)
     rng = random.Random(SEED)
     tmp = Path(tempfile.mkdtemp(prefix="zg_samples_"))
-    for old in out.glob("*.xlsx"):
-        old.unlink()
+    for pattern in ("*.xlsx", "*.pdf", "*.png"):
+        for old in out.glob(pattern):
+            old.unlink()
     written: list[Path] = []
 
     def template(unit: str) -> Path:
@@ -171,9 +175,19 @@ def main(out: Path = HERE) -> list[Path]:
         per = (lambda m: 1 if m in (2, 7) else 2) if unit == "干部监督科" else 2
         dests = ["市委组织部"] * 5 + ["省委组织部"]
         evs = events(rng, unit, [2, 5, 8] if unit in ("办公室", "人才工作科") else [1, 4, 6, 9], section_outlets)
-        if unit == "信息调研科":
+        if unit == "信息调研科":  # 台帐: a screenshot and the link of the published item
             evs.append({"稿件标题": "以高质量组工信息服务领导决策", "录用形式": "采用", "媒体名称": "中组部《组工信息》",
-                        "录用日期": dt.date(YEAR, 8, 26), "字数": 2100})
+                        "录用日期": dt.date(YEAR, 8, 26), "字数": 2100,
+                        "链接": "https://www.12371.cn/zgxx/2026/08/26/example.html",
+                        "证明材料": "信息调研科-组工信息截图.png"})
+            written.append(_write(out / "信息调研科-组工信息截图.png", tiny_png()))
+        for e in evs:  # 台帐: 组织科 sends the September clippings as one PDF; 干部科 gives issue and page
+            if unit == "组织科" and e["录用日期"].month == 9:
+                e["证明材料"] = "组织科-9月录用稿件.pdf"
+            if unit == "干部科" and e["录用日期"].month == 9:
+                e["期号版面"] = f"{YEAR}年第9期第2版"
+        if unit == "组织科":
+            written.append(_write(out / "组织科-9月录用稿件.pdf", tiny_pdf("Zuzhike 2026-09 clippings")))
         put(unit, f"{unit}-{YEAR}年前三季度.xlsx", submissions(rng, unit, range(1, 10), per, dests), evs,
             dt.datetime(YEAR, 10, 5, 10, 0))
 
@@ -184,6 +198,43 @@ def main(out: Path = HERE) -> list[Path]:
     written.append(lock)
     shutil.rmtree(tmp, ignore_errors=True)
     return written
+
+
+def _write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def tiny_pdf(text: str) -> bytes:
+    """A minimal valid one-page PDF (written by hand: objects, xref table, trailer)."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def tiny_png(width: int = 8, height: int = 8) -> bytes:
+    """A small grey PNG (zlib only)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
+
+    raw = b"".join(b"\x00" + b"\x99" * width for _ in range(height))
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + b"\x08\x00\x00\x00\x00"
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
+            + chunk(b"IEND", b""))
 
 
 def _libreoffice_copy(src: Path, dest: Path) -> Path:
