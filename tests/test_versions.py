@@ -282,3 +282,19 @@ def test_a_word_file_beside_the_units_return_stays_a_notice():
     [n] = [i for i in result.issues if i.file == f"{A}-9月.doc"]
     assert n.severity == INFO and n.unit == A
     assert result.unit(A).returned and not [i for i in codes(result, "not_returned") if i.unit == A]
+
+
+def test_the_bulletin_and_the_reminder_say_the_file_was_no_spreadsheet():
+    from zg_excel.outputs.bulletin import render_text
+    from zg_excel.outputs.reminders import build_reminders
+    from zg_excel.workspace import default_text
+
+    result = score({f"{A}-9月.doc": not_spreadsheet(f"/inbox/{A}-9月.doc", "word"),
+                    "组织科.xlsx": book("组织科", [ev("x", "采用", "郑州日报")])})
+    text = render_text(result, default_text("通报.txt.j2"), issued=dt.date(2026, 10, 9))
+    [line] = [s for s in text.splitlines() if "未报送统计表" in s]
+    assert f"{A}报送的文件不是电子表格，未能统计，请用模板重新报送。" in line
+    assert "干部科" in line.split("截至")[0]  # the others are still plainly 未报送
+    assert f"{A}、" not in line.split("截至")[0] and f"、{A}" not in line.split("截至")[0]
+    [r] = [r for r in build_reminders(result, issued=dt.date(2026, 10, 9)).items if r.unit == A]
+    assert f"报送的文件“{A}-9月.doc”不是电子表格" in r.text and "尚未报送" not in r.text

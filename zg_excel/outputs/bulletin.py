@@ -189,6 +189,8 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
         "units_total": ov.units_total,
         "units_returned": ov.units_returned,
         "not_returned": [inert(u) for u in ov.not_returned],
+        # of those, the units whose only files were no spreadsheet (said so, not called 未报送 plainly)
+        "not_spreadsheet": [inert(t.unit) for t in result.units if not t.returned and t.received_non_spreadsheet],
         "submissions_total": ov.submissions_total,
         "events_scored": ov.events_scored,
         "by_level": dict(ov.by_level),

@@ -95,6 +95,9 @@ def default_deadline(issued: dt.date, days: int = DEFAULT_DEADLINE_DAYS) -> dt.d
 def _reasons(t: UnitTally, result: Result) -> list[tuple[str, str]]:
     """(kind, phrase) for one unit's tally; empty when nothing needs reminding."""
     cat = result.rules.categories[t.category]
+    if not t.returned and t.received_non_spreadsheet:
+        files = "、".join(f"“{f}”" for f in t.received_non_spreadsheet)
+        return [(NOT_RETURNED, f"报送的文件{files}不是电子表格，未能统计，请用模板重新报送{result.period.span_text}组工信息统计表")]
     if not t.returned:
         return [(NOT_RETURNED, f"尚未报送{result.period.span_text}组工信息统计表")]
     out: list[tuple[str, str]] = []
