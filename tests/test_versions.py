@@ -298,3 +298,14 @@ def test_the_bulletin_and_the_reminder_say_the_file_was_no_spreadsheet():
     assert f"{A}、" not in line.split("截至")[0] and f"、{A}" not in line.split("截至")[0]
     [r] = [r for r in build_reminders(result, issued=dt.date(2026, 10, 9)).items if r.unit == A]
     assert f"报送的文件“{A}-9月.doc”不是电子表格" in r.text and "尚未报送" not in r.text
+
+
+def test_the_shipped_bulletin_template_passes_its_own_check(tmp_path):
+    """The 未报送 line's new wording uses only names the bulletin's context has."""
+    from zg_excel.roster import load_catalog, load_roster
+    from zg_excel.settings_check import bulletin_template_issues
+    from zg_excel.workspace import init_workspace
+
+    init_workspace(tmp_path / "w")
+    rules = load_rules()
+    assert bulletin_template_issues(tmp_path / "w", rules, load_roster(None, rules), load_catalog(None, rules)) == []

@@ -51,14 +51,19 @@ def _by_unit(returns: list[Return]) -> dict[str, list[Return]]:
     return by_unit
 
 
-def resent_share(old: Return, new: Return) -> Fraction:
+def _titles(r: Return) -> tuple[set[int], set[int]]:
+    """The normalized titles (digests) of a return's 录用 rows and of its 报送 rows."""
+    return {row_key(e) for e in r.events}, {row_key(s) for s in r.submissions}
+
+
+def resent_share(old: Return, new: Return, titles: tuple[set[int], set[int]] | None = None) -> Fraction:
     """The share of ``old``'s rows that appear in ``new``: 录用 rows among ``new``'s 录用 titles,
-    报送 rows among its 报送 titles (normalized); 1 when ``old`` has no rows."""
+    报送 rows among its 报送 titles (normalized); 1 when ``old`` has no rows. ``titles``:
+    ``new``'s, when already at hand."""
     total = len(old.events) + len(old.submissions)
     if total == 0:
         return Fraction(1)
-    event_titles = {row_key(e) for e in new.events}
-    sub_titles = {row_key(s) for s in new.submissions}
+    event_titles, sub_titles = titles or _titles(new)
     held = sum(1 for e in old.events if row_key(e) in event_titles)
     held += sum(1 for s in old.submissions if row_key(s) in sub_titles)
     return Fraction(held, total)
@@ -74,10 +79,12 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
     for unit, files in _by_unit(returns).items():
         files = newest_first(files, rules)
         months = [r.months for r in files]
+        titles: dict[int, tuple[set[int], set[int]]] = {}  # by position: each file's titles built once
         for i, r in enumerate(files):
             for j in range(i):
                 newer = files[j]
-                if months[i] <= months[j] and resent_share(r, newer) >= rules.resend_share:
+                if months[i] <= months[j] and resent_share(
+                        r, newer, titles.get(j) or titles.setdefault(j, _titles(newer))) >= rules.resend_share:
                     r.superseded_by = newer.relpath
                     for row in (*r.events, *r.submissions):
                         row.outcome = SUPERSEDED
