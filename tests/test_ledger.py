@@ -259,3 +259,20 @@ def test_notice_on_return_slip(merged, tmp_path):
     problems = [r[5] for r in rows[5:] if r[5]]
     assert sum("缺少台帐证明材料" in p for p in problems) == len(_issues(result2, MISSING)) > 0
     assert "按规定计0分" in rows[2][0]
+
+
+def test_merge_ledger_zip(tmp_path):
+    import zipfile
+
+    from click.testing import CliRunner
+
+    from zg_excel.cli import cli
+
+    root = build(tmp_path)
+    res = CliRunner().invoke(cli, ["merge", "-w", str(root), "--year", "2026", "--as-of", "2026-09-30", "-q",
+                                   "--ledger-zip"])
+    assert res.exit_code in (0, 1), res.output
+    target = Workspace(root).ledger_dir / "2026年第三季度.zip"
+    names = zipfile.ZipFile(target).namelist()
+    assert "2026年第三季度/台帐索引.xlsx" in names
+    assert f"2026年第三季度/{TOWN}/2026-08-05-郑州日报-峡窝镇甲文件证明.pdf" in names

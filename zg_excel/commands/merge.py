@@ -32,8 +32,10 @@ LOCK_WAIT_S = 10  # a second merge on the same folder waits this long, then refu
 @click.option("--year", type=int, default=None, help=YEAR_HELP)
 @click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("--date", "issued", callback=parse_date, default=None, help="通报的成文日期（默认今天）")
+@click.option("--ledger-zip", "ledger_zip", is_flag=True,
+              help="另把本季度台帐文件夹（output/台帐/<季度>/）打包为同名 .zip，便于移交")
 @quiet_option
-def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
+def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool, ledger_zip: bool = False) -> None:
     """合并 inbox/ 中各单位报回的文件，计分，生成汇总表、通报和 result.json。
 
     \b
@@ -70,6 +72,10 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
                        f"请把各单位报回的文件放入 inbox 后再运行。", err=True)
             sys.exit(1)
         written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
+        if ledger_zip:  # issue 16: the quarter's 台帐 handed over as one file
+            from zg_excel.outputs.ledger import ledger_label, zip_ledger
+
+            written.append(zip_ledger(ws.output, ledger_label(result)))
     render_merge_summary(result, written, quiet)
     sys.exit(1 if result.issues.has_errors else 0)
 
