@@ -242,7 +242,12 @@ def test_every_post_needs_the_pages_csrf_token(site, files):
     assert site.client.post(site.path() + "merge", data={"csrf": site.csrf(UNIT_A)}).status_code == 403
     assert site.inbox_files() == [] and not (site.root / "output" / "通报.txt").exists()
     assert site.upload(UNIT_A, [(files["good_a"], "g.xlsx")], csrf=good,
+                       headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"}).status_code == 403
+    assert site.inbox_files() == []
+    assert site.upload(UNIT_A, [(files["good_a"], "g.xlsx")], csrf=good,
                        headers={"Origin": "http://localhost"}).status_code == 200
+    assert site.upload(UNIT_A, [(files["good_a"], "g.xlsx")], csrf=good,
+                       headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"}).status_code == 200
 
 
 def test_an_old_form_token_expires(site, files, monkeypatch):
@@ -351,7 +356,7 @@ def test_the_result_shows_rows_problems_and_the_change_in_points(site, files):
     assert "填报单位：<b>峡窝镇党委</b>（按模板中的单位标识认定）" in text
     assert "涉及月份：2026年8月" in text and "录用登记：共3行，可计分3行；可计分的合计15分" in text
     assert text.count("<td class=\"num\">5</td><td>市级采用 5分 = 5</td>") == 3  # each row's 计分说明
-    assert "报送前 <b>0</b> 分，加上本文件后 <b>15</b> 分" in text and "增加15分" in text
+    assert "报送前 <b>0</b> 分，加上本文件后 <b>15</b> 分，增加15分。" in text
     r = site.upload(UNIT_A, [(files["good_a2"], "七月.xlsx"), (files["bad_a"], "坏.xlsx")])
     text = r.text
     assert "报送前 <b>15</b> 分，加上本文件后 <b>25</b> 分" in text

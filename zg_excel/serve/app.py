@@ -99,7 +99,7 @@ def _outcome_view(o: Outcome) -> dict:
         delta = (o.after or 0) - (o.before or 0)
         view.update(before=_pts(o.before), after=_pts(o.after),
                     delta=("增加" + fmt(delta) + "分" if delta > 0 else "减少" + fmt(-delta) + "分" if delta < 0
-                           else "积分不变（可能与已报送的文件重复或替代了旧文件）"))
+                           else "积分不变"))
         view["rows"] = [{"line": e.line, "title": e.title or "", "outcome": OUTCOME_ZH.get(e.outcome, e.outcome),
                          "points": fmt(e.points) if e.outcome == SCORED else "", "explanation": e.explanation}
                         for e in o.events]
@@ -140,8 +140,13 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         age = time.time() - int(ts)
         if not -300 <= age <= settings.csrf_hours * 3600:
             return False
-        origin = request.headers.get("Origin")  # sent by browsers on a form POST; must be this server
-        return origin is None or origin == request.host_url.rstrip("/")
+        # Browsers say where a POST comes from: Sec-Fetch-Site, and Origin (``null`` under our
+        # no-referrer policy). Another site's form is refused even with a valid token.
+        site = request.headers.get("Sec-Fetch-Site")
+        if site is not None and site not in ("same-origin", "none"):
+            return False
+        origin = request.headers.get("Origin")
+        return origin in (None, "null") or origin == request.host_url.rstrip("/")
 
     def page(name: str, status: int = 200, **ctx) -> Response:
         year, as_of = desk.period()

@@ -57,8 +57,7 @@ RESULT = """{% extends "base" %}{% block body %}
 <p>{{ o.events_line }}<br>{{ o.subs_line }}</p>
 {% endif %}
 {% if o.verdict %}<p>结论：{{ o.verdict }}</p>{% endif %}
-{% if o.accepted %}<p>对本单位积分的影响：报送前 <b>{{ o.before }}</b> 分，加上本文件后 <b>{{ o.after }}</b> 分
-（{{ o.delta }}）。</p>{% endif %}
+{% if o.accepted %}<p>对本单位积分的影响：报送前 <b>{{ o.before }}</b> 分，加上本文件后 <b>{{ o.after }}</b> 分，{{ o.delta }}。</p>{% endif %}
 {% for title, group in o.groups %}
 <h3 class="{{ 'bad' if title == '需要修改' else 'warn' }}">{{ title }}（{{ group|length }}处）</h3>
 <table><tr><th>位置</th><th>问题</th><th>修改方法</th></tr>
