@@ -236,8 +236,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         return tokens.find(OFFICE_PATH, token) == "office"
 
     def office_view(token: str, message: str = "", status: int = 200) -> Response:
-        snap = desk.snapshot()
-        stale = snap is not None and not desk.snapshot_current()
+        snap, stale = desk.snapshot()
         today = dt.date.today()
         ctx = {"title": "网页报送·办公室", "heading": "组工信息网页报送　区委组织部办公室", "base": f"/o/{token}/",
                "csrf": csrf_for("o|" + token_hash(token)), "message": message, "snap": snap,

@@ -385,8 +385,10 @@ class Desk:
 
     # ------------------------------------------------------------ office snapshot
 
-    def snapshot(self, *, wait: bool = False) -> Snapshot | None:
-        """The last standings built; a rebuild starts in the background when the inbox changed."""
+    def snapshot(self, *, wait: bool = False) -> tuple[Snapshot | None, bool]:
+        """The last standings built and whether they are behind the inbox (one scan).
+
+        When they are, a rebuild starts in the background (or runs here with ``wait``)."""
         entries = self.scan()
         key = (self.period(), tuple((e.relpath, e.sha) for e in entries))
         snap = self._snap
@@ -395,14 +397,8 @@ class Desk:
                 self._build(entries, key)
             else:
                 self.refresh_snapshot()
-        return self._snap
-
-    def snapshot_current(self) -> bool:
         snap = self._snap
-        if snap is None:
-            return False
-        entries = self.scan()
-        return snap.key == (self.period(), tuple((e.relpath, e.sha) for e in entries))
+        return snap, snap is not None and snap.key != key
 
     def refresh_snapshot(self) -> None:
         t = self._snap_thread
