@@ -13,7 +13,7 @@ from tests.factory import YEAR, book, ev, score
 from zg_excel.outputs import bulletin as B
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings
-from zg_excel.workspace import default_text
+from zg_excel.workspace import Workspace, default_text
 
 ISSUED = dt.date(2026, 10, 8)
 SECTIONS = ["一、总体情况", "二、表扬", "三、存在问题", "四、下步要求"]
@@ -34,7 +34,7 @@ def published(sample_result, tmp_path_factory):
     """The bulletin text and the summary workbook of the same result, as a reader gets them."""
     result = with_previous(sample_result)
     out = tmp_path_factory.mktemp("bulletin")
-    path = S.write_summary(result, out / S.summary_filename(result))
+    path = S.write_summary(result, Workspace.for_output(out).summary_path(result.year))
     return result, render(result), openpyxl.load_workbook(path)
 
 
@@ -286,8 +286,7 @@ def test_seal_layout_is_a_setting(published, tmp_path):
     result, text, _ = published
 
     def date_indent(seal: bool) -> str:
-        rules = dataclasses.replace(result.rules, data={**result.rules.data,
-                                                        "bulletin": {**result.rules.data["bulletin"], "seal": seal}})
+        rules = dataclasses.replace(result.rules, bulletin=dataclasses.replace(result.rules.bulletin, seal=seal))
         path = tmp_path / f"seal-{seal}.docx"
         B.write_bulletin(dataclasses.replace(result, rules=rules), text, tmp_path / "t.txt", path)
         paras = [p for p in Document(str(path)).paragraphs if p.text.strip()]
@@ -295,7 +294,7 @@ def test_seal_layout_is_a_setting(published, tmp_path):
         ind = date._p.pPr.find("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}ind")
         return ind.get("{http://schemas.openxmlformats.org/wordprocessingml/2006/main}rightChars")
 
-    assert result.rules.data["bulletin"]["seal"] is False
+    assert result.rules.bulletin.seal is False
     assert date_indent(True) == "400"
     assert date_indent(False) != "400"
 

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import corpus_files  # shared with test_corpus_merge
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parent.parent
@@ -251,8 +253,6 @@ json.dump({"results": out, "wall_s": wall,
            "sampled_peak_mb": None if peak["sum"] is None else peak["sum"] / 2**20}, sys.stdout)
 """
 
-
-from tests.conftest import corpus_files  # noqa: E402  (shared with test_corpus_merge)
 
 
 @pytest.fixture(scope="module")

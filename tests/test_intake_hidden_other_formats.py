@@ -12,9 +12,10 @@ import uuid
 import openpyxl
 import pytest
 
-from tests.test_summary import _tool
+from tests.helpers import tool as _tool
 from zg_excel.intake.raw import IntakeLimits
-from zg_excel.intake.readers import _apply_hidden, _ods_hidden, read_book
+from zg_excel.intake.readers import read_book
+from zg_excel.intake.readers.hidden import apply_hidden, ods_hidden
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,8 @@ def test_repeated_hidden_rows_stay_one_run_and_are_clipped(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("content.xml", content)
     with zipfile.ZipFile(path) as zf:
-        runs = _ods_hidden(zf)
+        runs = ods_hidden(zf)
     assert runs == {"S": ([[2, 3], [5, 1048574]], [[3, 16002]])}
     sheet = RawSheet(name="S", rows=[[None] * 4 for _ in range(6)])
-    _apply_hidden([sheet], runs)
+    apply_hidden([sheet], runs)
     assert sheet.hidden_rows == {2, 3, 5, 6} and sheet.hidden_cols == {3, 4}

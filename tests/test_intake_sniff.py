@@ -10,9 +10,8 @@ import time
 import pytest
 
 from tests import hostile as H
-from zg_excel.intake import readers
 from zg_excel.intake.raw import FileFailure, IntakeLimits, RawBook
-from zg_excel.intake.readers import read_book
+from zg_excel.intake.readers import ooxml, read_book
 from zg_excel.intake.sniff import biff_has_filepass, sniff_bytes, sniff_file
 
 LIMITS = IntakeLimits()
@@ -179,8 +178,8 @@ def test_zip_bomb_refused_before_parsing(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise AssertionError("a parser was called on a zip bomb")
 
-    monkeypatch.setattr(readers, "_calamine_sheets", boom)
-    monkeypatch.setattr(readers, "_openpyxl_sheets", boom)
+    monkeypatch.setattr(ooxml, "calamine_sheets", boom)
+    monkeypatch.setattr(ooxml, "openpyxl_sheets", boom)
     t = time.perf_counter()
     r = fail(p, "too_large")
     assert time.perf_counter() - t < 2.0
@@ -217,7 +216,7 @@ def test_cell_cap(tmp_path):
 def test_far_stray_cell_refused_before_calamine(tmp_path, monkeypatch):
     # one value in XFD1048576 would make calamine allocate 17 G cells and abort
     p = H.far_stray_cell(str(tmp_path / "far.xlsx"))
-    monkeypatch.setattr(readers, "_calamine_sheets", lambda *a, **k: pytest.fail("calamine called"))
+    monkeypatch.setattr(ooxml, "calamine_sheets", lambda *a, **k: pytest.fail("calamine called"))
     r = fail(p, "too_large")
     assert "XFD1048576" in r.message
 

@@ -6,8 +6,9 @@ import datetime as dt
 import shutil
 
 from tests.conftest import SAMPLES
-from zg_excel.merge import merge, resolve_period
+from zg_excel.merge import merge
 from zg_excel.outputs.write import write_outputs
+from zg_excel.period import resolve_period
 from zg_excel.workspace import Workspace, init_workspace
 
 

@@ -8,7 +8,8 @@ from fractions import Fraction
 import pytest
 
 from tests.factory import YEAR, book, ev, score
-from zg_excel.previous import Previous, previous_quarter_end, previous_standings
+from zg_excel.period import previous_quarter_end
+from zg_excel.previous import Previous, previous_standings
 
 
 def sub(title, date, dest="区委组织部", **kw):

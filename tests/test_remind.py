@@ -10,7 +10,9 @@ from click.testing import CliRunner
 
 from tests.conftest import copy_samples
 from tests.factory import YEAR, book, ev
-from zg_excel import remind as R
+from zg_excel.outputs import reminders as R
+from zg_excel.text import points_text
+from zg_excel.workspace import Workspace
 from zg_excel.rules import load_rules
 from zg_excel.merge import score_books
 from zg_excel.roster import Roster, load_catalog, load_roster
@@ -56,7 +58,7 @@ def test_sample_reminders(sample_result):
     assert "5月1条，低于每月2条的要求" in by_unit["济源路街道党工委"].text
     edu = sample_result.unit("区委教育工委")
     assert R.POINTS_BEHIND in by_unit["区委教育工委"].kinds
-    assert (f"积分{R._pts(edu.total)}分，低于序时进度目标15分（全年目标20分）"
+    assert (f"积分{points_text(edu.total)}分，低于序时进度目标15分（全年目标20分）"
             in by_unit["区委教育工委"].text)
     assert "2月1条、7月1条" in by_unit["干部监督科"].text
     assert "中心路街道党工委" not in by_unit
@@ -136,17 +138,17 @@ def test_write_reminders(sample_result, tmp_path):
 
 
 def test_mailer_finds_the_reminders(sample_result, tmp_path):
-    from zg_excel import mailer
+    from zg_excel.mail.sources import find_unit_reminder
 
     rs = R.build_reminders(sample_result, issued=ISSUED)
     R.write_reminders(rs, tmp_path / "output")
     for unit in sample_result.roster:
-        found = mailer.find_unit_reminder(tmp_path, unit)
+        found = find_unit_reminder(tmp_path, unit)
         assert (found is not None) == (rs.get(unit.name) is not None), unit.name
 
 
-def test_filename_is_safe():
-    assert R.reminder_filename("a/b:c") == "a_b_c.txt"
+def test_filename_is_safe(tmp_path):
+    assert Workspace(tmp_path).reminder_path("a/b:c").name == "a_b_c.txt"
 
 
 # ------------------------------------------------------------------ the command

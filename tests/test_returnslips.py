@@ -5,13 +5,20 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from pathlib import Path
 
 import openpyxl
 import pytest
 
 from tests.factory import book, ev, score
 from zg_excel.intake.raw import FileFailure
-from zg_excel.outputs.returnslips import (FOLDER, UNKNOWN_UNIT, slip_filename, slip_issues, write_return_slips)
+from zg_excel.outputs.returnslips import slip_issues, write_return_slips
+from zg_excel.workspace import RETURNSLIPS_DIR as FOLDER
+from zg_excel.workspace import UNKNOWN_UNIT, Workspace
+
+
+def slip_filename(unit: str) -> str:
+    return Workspace(Path("w")).returnslip_path(unit).name
 
 A, B = "峡窝镇党委", "济源路街道党工委"
 

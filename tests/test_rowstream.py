@@ -26,12 +26,12 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from tests.factory import book, ev, score
-from tests.test_summary import _tool
+from tests.helpers import tool as _tool
 from zg_excel.model import OUTCOME_ZH, SCORED
 from zg_excel.outputs import rowstream
 from zg_excel.outputs import summary as S
 from zg_excel.outputs.rowstream import RowStream
-from zg_excel.scoring import fmt
+from zg_excel.text import points_text as fmt
 
 OPTIONS = {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
            "strings_to_numbers": False}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-import shutil
 import subprocess
 import uuid
 import zipfile
@@ -14,10 +13,13 @@ import openpyxl
 import pytest
 
 from tests.factory import YEAR, book, ev, score
-from zg_excel.rules import round_half_up
+from tests.helpers import tool as _tool
 from zg_excel.model import SCORED
+from zg_excel.outputs import report as R
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings
+from zg_excel.text import months_text, round_half_up
+from zg_excel.workspace import Workspace
 
 SHEETS = [S.RANKING, S.CHARTS, S.DETAILS, S.LEDGER, S.MONTHLY, S.CREDITS, S.ISSUES, S.FILES, S.RULES]
 
@@ -53,7 +55,7 @@ def total_row(ws) -> dict:
 @pytest.fixture(scope="module")
 def workbook(sample_result, tmp_path_factory):
     result = with_previous(sample_result)
-    path = S.write_summary(result, tmp_path_factory.mktemp("summary") / S.summary_filename(result))
+    path = S.write_summary(result, tmp_path_factory.mktemp("summary") / Workspace(tmp_path_factory.getbasetemp()).summary_path(result.year).name)
     return result, path
 
 
@@ -89,7 +91,7 @@ def test_ranking_renders_the_result(workbook):
             assert row["每月报送"] == "—"
         if "provincial" in t.targets:
             assert row["省委组织部录用"].startswith(f"{t.provincial_org_adoptions}条")
-        assert (row["报送不足月份"] or "") == S.months_text(t.short_months)
+        assert (row["报送不足月份"] or "") == months_text(t.short_months)
     # Within each category band, units are in rank order.
     order = [r for r in ws.iter_rows(min_row=4, values_only=True)]
     assert any(isinstance(v, str) and v.startswith("镇街（") for r in order for v in r if v)
@@ -107,7 +109,7 @@ def test_total_row_sums_the_units(workbook):
     result, path = workbook
     ws = openpyxl.load_workbook(path)[S.RANKING]
     total = total_row(ws)
-    ov = S.overview(result)
+    ov = R.overview(result)
     assert total["报送条数"] == sum(t.submissions_year for t in result.units)
     assert total["本单位积分"] == float(round_half_up(sum(t.points for t in result.units)))
     for lv in result.rules.levels:
@@ -127,7 +129,7 @@ def test_without_previous_the_columns_are_left_out(sample_result, tmp_path):
     """Outputs work on a Result that has no ``previous`` attribute at all (before the lead wires it)."""
     result = copy.copy(sample_result)
     result.__dict__.pop("previous", None)
-    assert S.previous_of(result) is None
+    assert R.previous_of(result) is None
     path = S.write_summary(result, tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(path)[S.RANKING]
     head = [c.value for c in ws[3]]
@@ -158,7 +160,7 @@ def test_chart_tables(workbook):
     ws = openpyxl.load_workbook(path)[S.CHARTS]
     cells = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
     labels = {v: r for (r, c), v in cells.items() if c == 1}
-    ov = S.overview(result)
+    ov = R.overview(result)
     assert cells[(labels["报送条数（计入考核口径）"], 2)] == ov.submissions_total
     assert cells[(labels["报送条数（计入考核口径）"], 3)] == result.previous.submissions_total
     assert cells[(labels["计分录用条次（含综合、批示）"], 2)] == ov.events_scored
@@ -255,11 +257,11 @@ def test_output_is_deterministic(workbook, tmp_path):
 
 
 def test_months_text():
-    assert S.months_text([1, 2, 3, 5]) == "1—3月、5月"
-    assert S.months_text([2, 7]) == "2月、7月"
-    assert S.months_text([4, 5]) == "4月、5月"
-    assert S.months_text(range(1, 10)) == "1—9月"
-    assert S.months_text([]) == ""
+    assert months_text([1, 2, 3, 5]) == "1—3月、5月"
+    assert months_text([2, 7]) == "2月、7月"
+    assert months_text([4, 5]) == "4月、5月"
+    assert months_text(range(1, 10)) == "1—9月"
+    assert months_text([]) == ""
 
 
 def test_text_lines_grow_rows():
@@ -269,13 +271,6 @@ def test_text_lines_grow_rows():
 
 
 # ------------------------------------------------------------------ LibreOffice
-
-
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        pytest.skip(f"{name} is not installed")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -304,13 +299,13 @@ def test_libreoffice_prints_every_sheet(workbook, pdf):
                                        capture_output=True, text=True, timeout=60).stdout)
     text = "\n".join(per_page)
     titles = {
-        S.RANKING: f"{S.period_label(result)}组工信息考核积分排名",
-        S.CHARTS: f"{S.period_label(result)}组工信息考核统计图表",
-        S.DETAILS: f"{S.period_label(result)}组工信息录用明细",
+        S.RANKING: f"{R.period_label(result)}组工信息考核积分排名",
+        S.CHARTS: f"{R.period_label(result)}组工信息考核统计图表",
+        S.DETAILS: f"{R.period_label(result)}组工信息录用明细",
         S.LEDGER: f"{YEAR}年第三季度市级以上媒体录用台帐",
-        S.MONTHLY: f"{S.period_label(result)}各单位月度报送情况",
-        S.CREDITS: f"{S.period_label(result)}对口处室积分明细",
-        S.ISSUES: f"{S.period_label(result)}报送文件问题清单",
+        S.MONTHLY: f"{R.period_label(result)}各单位月度报送情况",
+        S.CREDITS: f"{R.period_label(result)}对口处室积分明细",
+        S.ISSUES: f"{R.period_label(result)}报送文件问题清单",
         S.FILES: f"收件文件夹中的全部文件（{len(result.files)}个）",
         S.RULES: "本次统计使用的计分口径与运行参数",
     }

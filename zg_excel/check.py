@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable
 
 from .intake.raw import FileFailure, IntakeLimits, RawBook
 from .issues import ERROR, INFO, WARNING, Issue
@@ -27,13 +27,13 @@ from .merge import (
     REJECTED,
     SKIPPED,
     list_inbox,
-    resolve_period,
     score_books,
 )
 from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
+from .period import resolve_period
 from .roster import Catalog, Roster, load_catalog, load_roster
 from .rules import Rules, load_rules
-from .scoring import fmt
+from .text import points_text
 from .workspace import Workspace
 
 # Issues about the inbox as a whole, not about the file checked.
@@ -285,9 +285,9 @@ def render_check_text(report: CheckReport) -> str:
         if fc.status == MERGED:
             line = _counts_line("  录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
             if fc.scoring:
-                line += f"；可计分的合计{fmt(fc.points)}分"
+                line += f"；可计分的合计{points_text(fc.points)}分"
             if fc.credit:
-                line += f"（另给对口处室{fmt(fc.credit)}分）"
+                line += f"（另给对口处室{points_text(fc.credit)}分）"
             lines.append(line)
             lines.append(_counts_line("  报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
                                       "counted"))

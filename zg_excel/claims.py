@@ -45,8 +45,7 @@ from typing import Hashable, Iterable
 from .issues import WARNING, Issue
 from .model import NOT_ORG_WORK, SCORED, EventRow, Return
 from .rules import Rules
-from .values import _normalize_uncached as _normalize
-from .values import normalize_key
+from .values import normalize_key, normalize_key_uncached
 
 CODE = "cross_unit_claim"
 COUNTED = (SCORED, NOT_ORG_WORK)
@@ -171,7 +170,7 @@ def _find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
                 continue
             by_title: dict[str, int] = {}
             for i in rows:
-                title = _normalize(events[i].title)
+                title = normalize_key_uncached(events[i].title)
                 if title:
                     add(by_title, title, i)
             match(by_title)
@@ -179,7 +178,7 @@ def _find_claims(returns: list[Return], rules: Rules) -> list[Issue]:
         # Blocks by the title's first and last characters: every title is needed up front.
         blocks: dict[Hashable, dict[str, int]] = defaultdict(dict)
         for i, ev in enumerate(events):
-            title = _normalize(ev.title)
+            title = normalize_key_uncached(ev.title)
             if title:
                 add(blocks[("head", title[:KEY_CHARS])], title, i)
                 add(blocks[("tail", title[-KEY_CHARS:])], title, i)

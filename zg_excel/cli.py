@@ -1,4 +1,8 @@
-"""The ``zg-excel`` command: parse options, call the library, render its result, set the exit code.
+"""The ``zg-excel`` command group: the entry point, the lazy command table and the exit codes.
+
+Each command lives in its own module under ``zg_excel/commands/`` and is
+imported only when it runs; the group keeps each one's one-line help so that
+``zg-excel --help`` imports none of them.
 
 Exit codes: 0 = done with no error-level issue; 1 = done, some errors listed;
 2 = usage or set-up error (bad option, missing folder, bad rules/roster/catalog).
@@ -6,48 +10,25 @@ Exit codes: 0 = done with no error-level issue; 1 = done, some errors listed;
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
-from pathlib import Path
 
 import click
 
 from . import __version__
 from .cli_zh import install as _install_chinese
 from .cli_zh import localize as _localize
-from .commands.common import CONTEXT, SetupError, parse_date
+from .commands.common import CONTEXT
 
 _install_chinese()
-
-
-def _workdir_option(f):
-    return click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
-                        show_default=True, help="工作目录（zg-excel init 创建的文件夹）")(f)
-
-
-def _quiet_option(f):
-    return click.option("-q", "--quiet", is_flag=True, help="安静模式：只显示错误")(f)
-
-
-def _say(quiet: bool, text: str = "", **kw) -> None:
-    if not quiet:
-        click.echo(text, **kw)
-
-
-def _load(workdir: Path):
-    from .rules import ConfigError
-    from .workspace import Workspace
-
-    try:
-        return Workspace(workdir).load()
-    except ConfigError as exc:
-        raise SetupError(str(exc)) from None
 
 
 class LazyGroup(click.Group):
     """Subcommands kept in their own modules, imported only when used (``zg-excel --help`` stays fast)."""
 
     lazy = {  # name: (module, attribute, the one-line help shown in the command list)
+        "init": ("zg_excel.commands.init", "init", "创建一个考核年度的工作目录。已存在的文件不会被覆盖。"),
+        "template": ("zg_excel.commands.template", "template", "为名册中的每个单位生成填报模板，放在 outbox/ 中。"),
+        "merge": ("zg_excel.commands.merge", "merge", "合并 inbox/ 中各单位报回的文件，计分，生成汇总表、通报和 result.json。"),
         "check": ("zg_excel.commands.check", "check", "逐个检查报表文件：能否读取、算哪个单位、哪些行能计分、哪里要改。"),
         "remind": ("zg_excel.commands.remind", "remind", "生成催报文本：对未报送、月度报送不足或积分低于序时进度的单位各写一段提醒。"),
         "mail": ("zg_excel.commands.mail", "mail", "把汇总表、通报、登记表或催报通过邮件发出。"),
@@ -97,122 +78,6 @@ def cli(ctx: click.Context, debug: bool) -> None:
       zg-excel merge -w 2026组工信息     合并、计分，生成汇总表、通报和 result.json（output/）
     """
     ctx.obj = {"debug": debug}
-
-
-@cli.command("init", context_settings=CONTEXT)
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@_quiet_option
-def init_cmd(directory: Path, quiet: bool) -> None:
-    """创建一个考核年度的工作目录。已存在的文件不会被覆盖。
-
-    \b
-    生成：单位名册.xlsx、媒体目录.xlsx、rules.toml（计分规则）、
-          templates/通报.txt.j2（通报模板）、inbox/、outbox/、output/，
-          以及双击即可运行的 生成模板.bat、合并汇总.bat、检查退回文件.bat（和 .sh）
-    示例：zg-excel init 2026组工信息
-    """
-    from .launchers import write_launchers
-    from .workspace import init_workspace
-
-    for path, created in [*init_workspace(directory), *write_launchers(directory)]:
-        _say(quiet, f"{'已创建' if created else '已存在，未改动'}：{path}")
-    _say(quiet, f"\n下一步：核对 {directory / '单位名册.xlsx'}，然后运行 zg-excel template -w {directory}")
-
-
-@cli.command("template", context_settings=CONTEXT)
-@_workdir_option
-@click.option("--year", type=int, default=None, help="考核年度（默认今年）")
-@click.option("--unit", "units", multiple=True, help="只为这些单位生成（可多次指定）")
-@_quiet_option
-def template_cmd(workdir: Path, year: int | None, units: tuple[str, ...], quiet: bool) -> None:
-    """为名册中的每个单位生成填报模板，放在 outbox/ 中。
-
-    \b
-    示例：zg-excel template -w 2026组工信息 --year 2026
-          zg-excel template -w 2026组工信息 --unit 峡窝镇党委
-    """
-    from .template import write_templates
-    from .workspace import Workspace
-
-    rules, roster, catalog = _load(workdir)
-    year = year or dt.date.today().year
-    chosen = None
-    if units:
-        chosen = []
-        for name in units:
-            u = roster.find(name)
-            if u is None:
-                raise SetupError(f"单位“{name}”不在单位名册中")
-            chosen.append(u)
-    ws = Workspace(workdir)
-
-    def done(path: Path) -> None:
-        _say(quiet, f"  已生成 {path.name}")
-
-    paths = write_templates(ws.outbox, year=year, roster=roster, catalog=catalog, rules=rules,
-                            units=chosen, on_done=done)
-    _say(quiet, f"共生成 {len(paths)} 个模板：{ws.outbox}")
-
-
-@cli.command("merge", context_settings=CONTEXT)
-@_workdir_option
-@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=parse_date, default=None,
-              help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
-@click.option("--date", "issued", callback=parse_date, default=None, help="通报的成文日期（默认今天）")
-@_quiet_option
-def merge_cmd(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
-    """合并 inbox/ 中各单位报回的文件，计分，生成汇总表、通报和 result.json。
-
-    \b
-    示例：zg-excel merge -w 2026组工信息 --as-of 2026-09-30
-    输出（output/）：2026年组工信息考核汇总表.xlsx、通报.txt、通报.docx、result.json
-    退出码：0 无错误；1 有需要处理的错误（见问题清单）；2 用法或设置错误
-    """
-    from .merge import merge
-    from .outputs.write import write_outputs
-    from .workspace import Workspace
-
-    loaded = _load(workdir)
-    ws = Workspace(workdir)
-
-    def progress(stage: str, done: int, total: int, name: str) -> None:
-        if stage == "read" and not quiet:
-            click.echo(f"[{done}/{total}] {name}", err=True)
-
-    result = merge(workdir, year=year, as_of=as_of, progress=progress, loaded=loaded)
-    written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
-    _render_merge_summary(result, written, quiet)
-    sys.exit(1 if result.issues.has_errors else 0)
-
-
-def _render_merge_summary(result, written, quiet: bool) -> None:
-    from .model import OUTCOME_ZH
-    from .rules import round_half_up
-
-    rows = result.rows
-    returned = sum(1 for t in result.units if t.returned)
-    errors = result.issues.count("error")
-    if not quiet:
-        click.echo("")
-        click.echo(f"{result.year}年度，截至{result.as_of.isoformat()}：{returned}/{len(result.units)}个单位有报送文件，"
-                   f"共{len(result.files)}个文件")
-        click.echo(f"录用登记共读取{rows['read']}行：计分{rows['scored']}行" + "".join(
-            f"，{OUTCOME_ZH[k]}{rows[k]}行" for k in rows if k not in ("read", "scored") and rows[k]))
-        click.echo(f"合计积分 {round_half_up(sum((t.points for t in result.units), 0))}；"
-                   f"问题：错误{errors}个，警告{result.issues.count('warning')}个，提示{result.issues.count('info')}个")
-        missing = [t.unit for t in result.units if not t.returned]
-        if missing:
-            click.echo("未报送：" + "、".join(missing))
-        for p in written:
-            click.echo(f"已写出：{p}")
-    if errors:
-        shown = [i for i in result.issues.sorted() if i.severity == "error"][:20]
-        click.echo(f"有{errors}个错误需要处理（详见汇总表“问题清单”）：", err=True)
-        for i in shown:
-            click.echo(f"  {i.where()}：{i.message}", err=True)
-        if errors > len(shown):
-            click.echo(f"  ……另有{errors - len(shown)}个", err=True)
 
 
 _localize(cli)

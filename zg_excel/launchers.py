@@ -26,7 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .workspace import atomic_write_bytes
+from .workspace import Workspace, atomic_write_bytes
 
 BAT_ENCODING = "gbk"
 
@@ -159,11 +159,11 @@ def write_launchers(workdir: Path) -> list[tuple[Path, bool]]:
 
     Returns (path, created) pairs, as ``init_workspace`` does.
     """
-    workdir = Path(workdir)
+    ws = Workspace(Path(workdir))
     done: list[tuple[Path, bool]] = []
     for name in _LAUNCHERS:
-        for path, data, executable in ((workdir / f"{name}.bat", bat_bytes(name), False),
-                                       (workdir / f"{name}.sh", sh_text(name).encode("utf-8"), True)):
+        for path, data, executable in ((ws.launcher_path(name, ".bat"), bat_bytes(name), False),
+                                       (ws.launcher_path(name, ".sh"), sh_text(name).encode("utf-8"), True)):
             if path.exists():
                 done.append((path, False))
                 continue

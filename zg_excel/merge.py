@@ -16,6 +16,7 @@ from .intake.raw import FileFailure, RawBook
 from .issues import ERROR, INFO, IssueLog
 from .memory import release_memory
 from .model import Return
+from .period import resolve_period
 from .previous import previous_standings
 from .result import (
     FAILED,
@@ -85,17 +86,6 @@ class _Sharer:
 
 def _mtime(p: Path) -> dt.datetime:
     return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
-
-
-def resolve_period(year: int | None, as_of: dt.date | None, today: dt.date | None = None) -> tuple[int, dt.date]:
-    """Year and as-of date: as-of defaults to today, capped at 12-31 of the year."""
-    today = today or dt.date.today()
-    if year is None:
-        year = as_of.year if as_of else today.year
-    if as_of is None:
-        as_of = today
-    as_of = min(as_of, dt.date(year, 12, 31))
-    return year, as_of
 
 
 def list_inbox(inbox: Path, exclude: list[Path]) -> list[Path]:

@@ -89,7 +89,6 @@ class EventRow:
     multiplier: Fraction = Fraction(1)
     level: str | None = None  # the level used for scoring
     explanation: str = ""
-    duplicate_of: Source | None = None
 
     @classmethod
     def at(cls, source: Source, **fields) -> EventRow:
@@ -144,7 +143,8 @@ class Return:
 
     @property
     def months(self) -> set[tuple[int, int]]:
-        """The (year, month) pairs of the return's dates (RULES §6)."""
+        """The (year, month) pairs of the return's dates: a file whose months all lie within a newer
+        file's months of the same unit is superseded by it."""
         out = {(e.date.year, e.date.month) for e in self.events if e.date}
         out |= {(s.date.year, s.date.month) for s in self.submissions if s.date}
         return out

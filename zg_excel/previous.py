@@ -1,7 +1,8 @@
 """The previous period's standings, recomputed from this run's rows (no old files kept).
 
-The previous period is the year to the end of the quarter before the one that
-holds ``as_of`` (as-of 2026-09-30 → 2026年1月至6月, to 2026-06-30). It is
+The previous period (``Period.previous()``) is the year to the end of the
+quarter before the one that holds ``as_of`` (as-of 2026-09-30 → 2026年1月至6月,
+to 2026-06-30); its label and pro-rated targets come from ``period``. It is
 computed from ``result.returns`` only: an event counts for the previous period
 when its outcome is ``scored`` and its date is on or before that quarter end;
 a liaison section's credit likewise through the row's ``credit`` and
@@ -23,8 +24,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .model import SCORED
+from .period import Period, year_end
 from .scoring import PerObject
-from .tally import FractionSum, competition_ranks, months_elapsed
+from .tally import FractionSum, competition_ranks
+from .text import date_cn
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Previous:
 
     @property
     def as_of_text(self) -> str:
-        return f"{self.as_of.year}年{self.as_of.month}月{self.as_of.day}日"
+        return date_cn(self.as_of)
 
     def get(self, unit: str) -> PreviousUnit | None:
         return self.units.get(unit)
@@ -95,27 +98,18 @@ class Previous:
         return [u.unit for u in self.units.values() if u.on_track]
 
 
-def previous_quarter_end(as_of: dt.date) -> dt.date | None:
-    """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""
-    quarter = (as_of.month - 1) // 3 + 1
-    if quarter == 1:
-        return None
-    month = 3 * (quarter - 1)
-    return dt.date(as_of.year, month + 1, 1) - dt.timedelta(days=1)
-
-
-def previous_label(year: int, end: dt.date) -> str:
-    return f"{year}年1月至{end.month}月"
-
-
 def previous_standings(result) -> Previous | None:
-    """Per-unit previous total and rank within category; None when ``as_of`` is in the first quarter."""
-    as_of = min(result.as_of, dt.date(result.year, 12, 31))
+    """Per-unit previous total and rank within category; None when ``as_of`` is in the first quarter.
+
+    ``result`` is a ``zg_excel.result.Result`` (a layer above this one, so not imported here).
+    """
+    as_of = min(result.as_of, year_end(result.year))
     if as_of.year != result.year:
         return None
-    end = previous_quarter_end(as_of)
-    if end is None:
+    period = Period.of(result.year, as_of, result.rules).previous()
+    if period is None:
         return None
+    end = period.as_of
     rules = result.rules
     tallies = {t.unit: t for t in result.units}
     sums: dict[str, FractionSum] = defaultdict(FractionSum)
@@ -136,11 +130,10 @@ def previous_standings(result) -> Previous | None:
                 credit_sums[ev.section].add(ev.credit)
     points = {unit: s.total() for unit, s in sums.items()}
     credit = {unit: s.total() for unit, s in credit_sums.items()}
-    elapsed = months_elapsed(end, result.year, rules)
     standings: dict[str, PreviousUnit] = {}
     for t in result.units:
         annual = rules.categories[t.category].annual_points
-        target = annual * elapsed / 12 if rules.prorate_before_year_end else annual
+        target = period.prorated(annual)
         standings[t.unit] = PreviousUnit(
             unit=t.unit, category=t.category, points=points.get(t.unit, Fraction(0)),
             credit=credit.get(t.unit, Fraction(0)),
@@ -152,6 +145,5 @@ def previous_standings(result) -> Previous | None:
     for group in by_cat.values():  # competition ranking, as tally: equal totals share a rank
         for u, rank in zip(group, competition_ranks([u.total for u in group])):
             standings[u.unit] = PreviousUnit(**{**u.__dict__, "rank": rank})
-    quarter = (end.month - 1) // 3 + 1
-    return Previous(year=result.year, quarter=quarter, as_of=end, label=previous_label(result.year, end),
+    return Previous(year=result.year, quarter=period.quarter, as_of=end, label=period.label,
                     units=standings)

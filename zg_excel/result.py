@@ -1,7 +1,8 @@
 """The result of one merge: what every output reads, and nothing recomputes.
 
 ``merge.score_books`` builds it; the summary workbook, the 通报, result.json,
-the 退回单, the reminders and the console render it.
+the 退回单, the reminders and the console render it. Its ``period``
+(``zg_excel.period.Period``) gives them the quarter, months elapsed and labels.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from pathlib import Path
 
 from .issues import IssueLog
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
+from .period import Period
 from .previous import Previous
 from .roster import Catalog, Roster
 from .rules import Rules
-from .tally import CreditLine, UnitTally, months_elapsed
+from .tally import CreditLine, UnitTally
 
 MERGED = "已合并"
 SUPERSEDED_FILE = "已被替代"
@@ -80,12 +82,17 @@ class Result:
         return out
 
     @property
+    def period(self) -> Period:
+        """Quarter, months elapsed, labels and pro-rating of this merge (outputs never recompute them)."""
+        return Period.of(self.year, self.as_of, self.rules)
+
+    @property
     def months_elapsed(self) -> int:
-        return months_elapsed(self.as_of, self.year, self.rules)
+        return self.period.months_elapsed
 
     @property
     def final(self) -> bool:
-        return self.as_of >= dt.date(self.year, 12, 31)
+        return self.period.final
 
     def unit(self, name: str) -> UnitTally:
         for t in self.units:

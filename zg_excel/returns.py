@@ -1,6 +1,8 @@
 """One raw workbook → a unit's return: located rows and issues.
 
-Columns are found by name wherever they are (WORKBOOKS.md); values go through
+Columns are found by name wherever they are (a unit may insert, move or hide
+columns, add blank rows, or retitle a header slightly: aliases, spaces,
+full-width brackets and line breaks do not matter); values go through
 ``values``; every problem becomes an ``Issue`` naming file, sheet, row and
 column, and the row is kept (marked invalid) rather than dropped.
 """
@@ -68,12 +70,6 @@ class _Ctx:
         where.setdefault("file", self.relpath)
         where.setdefault("unit", self.unit)
         self.issues.append(Issue(severity=severity, code=code, message=message, **where))
-
-
-def _cell(row: list, i: int | None):
-    if i is None or i >= len(row):
-        return None
-    return row[i]
 
 
 def _header_cells(sheet: RawSheet, r: int) -> list:
@@ -216,7 +212,9 @@ def read_return(book: RawBook, relpath: str, *, year: int, rules: Rules, roster:
                   action="整个文件未合并", fix="请使用下发的模板填报，不要改动工作表名称和表头")
         return None, ctx.issues
 
-    # Unit: fingerprint, then the 填报单位 cell, then the file name (WORKBOOKS.md).
+    # Unit: the template's stored identity (fingerprint, survives a save in any office
+    # suite), else the 填报单位 cell, else the file name, each against the roster's names
+    # and aliases; no unit found -> the file is an error and is not merged.
     fp = _fingerprint(book)
     unit = None
     found_by = ""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from .issues import ERROR, Issue
 from .rules import ConfigError, Rules
 from .values import clean_text, normalize_header, normalize_key
 
@@ -173,64 +174,150 @@ def default_catalog_rows() -> list[dict[str, str]]:
     return [r for _, r in _default_rows("media.csv")]
 
 
-def load_roster(workdir: Path | None, rules: Rules) -> Roster:
-    path = Path(workdir) / ROSTER_FILE if workdir else None
-    if path is not None and path.exists():
-        rows, source = _read_table(path, ROSTER_COLUMNS, "单位名册"), str(path.name)
-    else:
-        rows, source = _default_rows("roster.csv"), "默认名册（上街区）"
-    errors: list[str] = []
-    units: list[Unit] = []
-    seen: dict[str, str] = {}
+_EMAIL_SPLIT = re.compile(r"[,，;；、\s]+")
+_NAMED = re.compile(r"[^<>,，;；、]*<([^<>]+)>")
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
+
+
+def _bad_addresses(text: str) -> list[str]:
+    """The pieces of an 邮箱 cell that are not an address (several may be given, separated by ; , 、 or spaces)."""
+    text = _NAMED.sub(r"\1", text.strip())  # 张三 <a@b.cn> → a@b.cn
+    return [piece for piece in _EMAIL_SPLIT.split(text) if piece and not _EMAIL.match(piece)]
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """What sets a settings table apart: its file, columns, what the office calls it, its issue codes' prefix."""
+
+    file: str
+    columns: tuple[str, ...]
+    what: str  # 单位名册 / 媒体目录
+    item: str  # 单位 / 媒体
+    code: str  # roster / catalog
+    default: str  # the shipped csv
+
+
+ROSTER = TableKind(ROSTER_FILE, ROSTER_COLUMNS, "单位名册", "单位", "roster", "roster.csv")
+CATALOG = TableKind(CATALOG_FILE, CATALOG_COLUMNS, "媒体目录", "媒体", "catalog", "media.csv")
+
+
+def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules: Rules,
+                  file: str | None = None) -> list[Issue]:
+    """Every problem of the rows of a roster or catalog (empty: all good), each naming its row and column.
+
+    A table with a header and no row, a row without a name, a unit without a
+    valid 类别 (one of the rules' categories) or with an 邮箱 that is not an
+    address, an outlet whose 级别 is not a level, the same name listed twice,
+    and a name or alias given to two different entries are errors.
+    """
+    file = file or kind.file
+    name_col = kind.columns[0]
+    issues: list[Issue] = []
+    if not rows:
+        issues.append(Issue(ERROR, f"{kind.code}_empty", f"{kind.what}只有表头，没有任何{kind.item}", file=file,
+                            fix=f"请在表头下逐行填写{kind.item}，或删除这个文件以使用内置默认{kind.what}"))
+        return issues
+    categories = "、".join(rules.categories)
+    levels = "/".join(rules.levels)
     for r, rec in rows:
-        name = rec.get("单位名称", "")
+        name = rec.get(name_col, "")
         if not name:
-            errors.append(f"第{r}行：单位名称为空")
+            issues.append(Issue(ERROR, f"{kind.code}_no_name", f"{name_col}为空", file=file, row=r, column=name_col,
+                                fix=f"请填写{name_col}，或删除这一行"))
             continue
-        cat = rec.get("类别", "")
-        if cat not in rules.categories:
-            errors.append(f"第{r}行“{name}”：类别“{cat}”不在规则文件的类别中（{'、'.join(rules.categories)}）")
+        if kind is ROSTER:
+            cat = rec.get("类别", "")
+            if not cat:
+                issues.append(Issue(ERROR, "roster_no_category", f"“{name}”没有填写类别（应为 {categories} 之一）",
+                                    file=file, row=r, column="类别", fix=f"请填写类别：{categories} 之一"))
+            elif cat not in rules.categories:
+                issues.append(Issue(ERROR, "roster_unknown_category",
+                                    f"“{name}”的类别“{cat}”不是规则文件中的考核类别（{categories}）",
+                                    file=file, row=r, column="类别", value=cat,
+                                    fix=f"请把类别改为 {categories} 之一；要增加类别，请在 rules.toml 中增加 "
+                                        f"[categories.\"{cat}\"]"))
+            bad = _bad_addresses(rec.get("邮箱", ""))
+            if bad:
+                issues.append(Issue(ERROR, "roster_bad_email", f"“{name}”的邮箱“{rec.get('邮箱', '')}”不是邮箱地址",
+                                    file=file, row=r, column="邮箱", value=rec.get("邮箱", ""),
+                                    fix="请写成 name@example.gov.cn 的形式，多个地址用分号分隔；没有可留空"))
+        else:
+            level_text = rec.get("级别", "")
+            if (rules.level_of(level_text) if level_text else None) is None:
+                issues.append(Issue(ERROR, "catalog_unknown_level",
+                                    f"“{name}”的级别“{level_text}”无法识别（应为 {levels}）",
+                                    file=file, row=r, column="级别", value=level_text,
+                                    fix=f"请把级别改为 {levels} 之一"))
+    issues.extend(_alias_clashes(rows, kind, file))
+    return issues
+
+
+def _alias_clashes(rows: list[tuple[int, dict[str, str]]], kind: TableKind, file: str) -> list[Issue]:
+    name_col = kind.columns[0]
+    code = f"{kind.code}_alias_conflict"
+    issues: list[Issue] = []
+    owner: dict[str, tuple[str, int]] = {}
+    for r, rec in rows:
+        name = rec.get(name_col, "")
+        if not name:
             continue
-        unit = Unit(name=name, category=cat, aliases=split_aliases(rec.get("别名")),
-                    contact=rec.get("联系人", ""), email=rec.get("邮箱", ""), note=rec.get("备注", ""),
-                    order=len(units))
-        for n in (unit.name, *unit.aliases):
+        for n in dict.fromkeys((name, *split_aliases(rec.get("别名")))):
             k = normalize_key(n)
-            if k in seen and seen[k] != name:
-                errors.append(f"第{r}行：名称或别名“{n}”已属于“{seen[k]}”")
-            seen[k] = name
-        units.append(unit)
+            if not k:
+                continue
+            if k in owner and owner[k][0] != name:
+                other, other_row = owner[k]
+                column = name_col if n == name else "别名"
+                issues.append(Issue(ERROR, code, f"“{n}”同时是“{other}”（第{other_row}行）和“{name}”的名称或别名",
+                                    file=file, row=r, column=column, value=n,
+                                    fix=f"一个名称或别名只能属于一个{kind.item}，请删掉其中一处"))
+            elif k in owner and owner[k][1] != r:
+                issues.append(Issue(ERROR, f"{kind.code}_duplicate", f"“{name}”在第{owner[k][1]}行已经出现过",
+                                    file=file, row=r, column=name_col, value=n, fix="请删掉重复的一行"))
+            else:
+                owner.setdefault(k, (name, r))
+    return issues
+
+
+def table_rows(workdir: Path | None, kind: TableKind) -> tuple[list[tuple[int, dict[str, str]]], str, bool]:
+    """The rows of the folder's table (or the shipped default), the name to show, and whether it is the default.
+
+    Raises :class:`ConfigError` when the folder's file cannot be opened or has no header.
+    """
+    path = Path(workdir) / kind.file if workdir else None
+    if path is not None and path.exists():
+        return _read_table(path, kind.columns, kind.what), path.name, False
+    return _default_rows(kind.default), f"{kind.default}（内置）", True
+
+
+def _raise_on_errors(issues: list[Issue], what: str, source: str) -> None:
+    errors = [i for i in issues if i.severity == ERROR]
     if errors:
-        raise ConfigError(f"单位名册（{source}）有误：\n" + "\n".join(f"  - {e}" for e in errors))
+        lines = []
+        for i in errors:
+            where = " / ".join(p for p in (f"第{i.row}行" if i.row else "", i.column) if p)
+            lines.append(f"  - {where}：{i.message}" if where else f"  - {i.message}")
+        raise ConfigError(f"{what}（{source}）有误：\n" + "\n".join(lines), errors)
+
+
+def load_roster(workdir: Path | None, rules: Rules) -> Roster:
+    rows, file, default = table_rows(workdir, ROSTER)
+    source = "默认名册（上街区）" if default else file
+    _raise_on_errors(validate_rows(rows, ROSTER, rules, file), "单位名册", source)
+    units = [Unit(name=rec["单位名称"], category=rec["类别"], aliases=split_aliases(rec.get("别名")),
+                  contact=rec.get("联系人", ""), email=rec.get("邮箱", ""), note=rec.get("备注", ""), order=i)
+             for i, (_, rec) in enumerate(rows)]
     return Roster(units=units, source=source)
 
 
 def load_catalog(workdir: Path | None, rules: Rules) -> Catalog:
-    path = Path(workdir) / CATALOG_FILE if workdir else None
-    if path is not None and path.exists():
-        rows, source = _read_table(path, CATALOG_COLUMNS, "媒体目录"), str(path.name)
-    else:
-        rows, source = _default_rows("media.csv"), "默认媒体目录（上街区）"
-    errors: list[str] = []
-    outlets: list[Outlet] = []
-    seen: dict[str, str] = {}
-    for r, rec in rows:
-        name = rec.get("媒体名称", "")
-        level = rules.level_of(rec.get("级别", "")) if rec.get("级别") else None
-        if not name:
-            errors.append(f"第{r}行：媒体名称为空")
-            continue
-        if level is None:
-            errors.append(f"第{r}行“{name}”：级别“{rec.get('级别', '')}”无法识别（{'/'.join(rules.levels)}）")
-            continue
-        outlet = Outlet(name=name, level=level, group=rec.get("类别", ""),
-                        aliases=split_aliases(rec.get("别名")), note=rec.get("备注", ""))
-        for n in (outlet.name, *outlet.aliases):
-            k = normalize_key(n)
-            if k in seen and seen[k] != name:
-                errors.append(f"第{r}行：名称或别名“{n}”同时属于“{seen[k]}”和“{name}”")
-            seen[k] = name
-        outlets.append(outlet)
-    if errors:
-        raise ConfigError(f"媒体目录（{source}）有误：\n" + "\n".join(f"  - {e}" for e in errors))
+    rows, file, default = table_rows(workdir, CATALOG)
+    source = "默认媒体目录（上街区）" if default else file
+    _raise_on_errors(validate_rows(rows, CATALOG, rules, file), "媒体目录", source)
+    outlets = []
+    for _, rec in rows:
+        level = rules.level_of(rec["级别"])
+        assert level is not None  # validate_rows passed it
+        outlets.append(Outlet(name=rec["媒体名称"], level=level, group=rec.get("类别", ""),
+                              aliases=split_aliases(rec.get("别名")), note=rec.get("备注", "")))
     return Catalog(outlets=outlets, source=source)

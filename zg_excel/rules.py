@@ -1,8 +1,12 @@
 """The rules file: shipped defaults + a user's overrides → typed, validated rules.
 
-Every reading of the assessment method that RULES.md fixes is one key of
-``defaults/rules.toml``. A working folder's ``rules.toml`` overrides it key by
-key; unknown keys and bad values are set-up errors naming the key.
+Every reading of the assessment method (point values, multipliers, which
+outlets count, how duplicates and versions are told apart, targets, the
+bulletin's wording) is one key of ``defaults/rules.toml``. A working folder's
+``rules.toml`` overrides it key by key. :func:`validate` checks every key's type
+and range against ``FIXED_KEYS`` and lists each problem as an ``Issue`` naming
+the key; :func:`load_rules` builds typed :class:`Rules` only from a table that
+passed, so no bad value reaches the scoring or the outputs.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .intake.raw import IntakeLimits
+from .issues import ERROR, WARNING, Issue
 from .values import normalize_key
 
 try:  # Python 3.11+
@@ -23,35 +28,329 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 
+RULES_FILE = "rules.toml"
+_FIX = "请对照内置默认规则（zg-excel init 新建的 rules.toml）改正这个键；不需要改的键可以删掉"
+
+
 class ConfigError(Exception):
-    """A fatal set-up error (bad rules file, roster or catalog); message in Chinese."""
+    """A fatal set-up error (bad rules file, roster or catalog); message in Chinese.
+
+    ``issues`` holds the problems one by one (each an :class:`Issue` with its
+    code, file and key), so that a checker lists them without re-reading text.
+    """
+
+    def __init__(self, message: str, issues: list[Issue] | tuple[Issue, ...] = ()) -> None:
+        super().__init__(message)
+        self.issues = list(issues)
 
 
 def default_rules_text() -> str:
     return resources.files("zg_excel").joinpath("defaults/rules.toml").read_text(encoding="utf-8")
 
 
+def _number(value: Any) -> Fraction | None:
+    """A number as the rules file may write it: 5, 0.5, "0.5", "1/5"; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        return Fraction(repr(value)) if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, str):
+        try:
+            return Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            return None
+    return None
+
+
 def to_fraction(value: Any, key: str) -> Fraction:
     """Read a point value exactly: 5, "0.5", "1/5" (floats go through their decimal repr)."""
-    if isinstance(value, bool):
+    got = _number(value)
+    if got is None:
         raise ConfigError(f"规则文件 {key}：应为数值，实际为 {value!r}")
-    if isinstance(value, (int, str)):
-        try:
-            return Fraction(str(value).strip())
-        except (ValueError, ZeroDivisionError):
-            raise ConfigError(f"规则文件 {key}：无法识别的数值 {value!r}") from None
-    if isinstance(value, float):
-        return Fraction(repr(value))
-    raise ConfigError(f"规则文件 {key}：应为数值，实际为 {value!r}")
+    return got
 
 
-CATEGORY_KEYS = {
-    "annual_points", "monthly_submissions", "yearly_submissions", "counts_destinations",
-    "provincial_adoptions", "provincial_outlets", "provincial_forms",
+# ---------------------------------------------------------------------------
+# What every key may hold: one table, read by validate().
+
+@dataclass(frozen=True)
+class KeySpec:
+    """The type (and range or choices) one rules key must have.
+
+    kind: ``int`` (a whole number), ``number`` (exact: 5, "0.5", "1/5"), ``bool``,
+    ``text``, ``choice`` (one of ``choices``), ``names`` (a list of texts; with
+    ``choices``, each one of them).
+    """
+
+    kind: str
+    low: Fraction | int | None = None
+    high: Fraction | int | None = None
+    low_open: bool = False  # the value must be strictly greater than ``low``
+    choices: tuple[str, ...] = ()
+    nonempty: bool = False
+    note: str = ""  # what the value means, added to the message
+
+
+_EVENT_FIELDS = ("unit", "title", "outlet", "form", "date", "level")
+
+FIXED_KEYS: dict[str, KeySpec] = {
+    "levels": KeySpec("names", nonempty=True),
+    "multiplier.factor": KeySpec("number", low=0),
+    "multiplier.forms": KeySpec("names"),
+    "multiplier.text_chars_over": KeySpec("int", low=0),
+    "multiplier.video_minutes_over": KeySpec("number", low=0),
+    "district.adopters": KeySpec("names"),
+    "outlets.unknown_media": KeySpec("choice", choices=("exclude", "declared_level")),
+    "outlets.level_source": KeySpec("choice", choices=("catalog",)),
+    "flags.not_org_work_points": KeySpec("number", low=0),
+    "flags.serious_problem": KeySpec("choice", choices=("negate", "zero")),
+    "liaison.section_category": KeySpec("text", nonempty=True),
+    "liaison.credit_fraction": KeySpec("number", low=0, high=1),
+    "liaison.negative_credit": KeySpec("bool"),
+    "liaison.submissions_count_for_section": KeySpec("bool"),
+    "duplicates.event_key": KeySpec("names", choices=_EVENT_FIELDS, nonempty=True),
+    "duplicates.endorsement_key": KeySpec("names", choices=_EVENT_FIELDS, nonempty=True),
+    "duplicates.warn_same_title_outlet_other_date": KeySpec("bool"),
+    "duplicates.submission_key": KeySpec("names", choices=("unit", "title", "date", "destination"), nonempty=True),
+    "versions.supersede": KeySpec("choice", choices=("months_subset", "none")),
+    "versions.time_source": KeySpec("choice", choices=("saved_time", "file_time")),
+    "targets.prorate_before_year_end": KeySpec("bool"),
+    "targets.as_of_month_elapsed": KeySpec("bool"),
+    "rounding.places": KeySpec("int", low=0, high=6),
+    "rounding.mode": KeySpec("choice", choices=("half_up",), note="目前只支持四舍五入"),
+    "bulletin.issuer": KeySpec("text"),
+    "bulletin.addressees": KeySpec("text"),
+    "bulletin.method_name": KeySpec("text"),
+    "bulletin.district": KeySpec("text"),
+    "bulletin.praise_top": KeySpec("int", low=0, high=100),
+    "bulletin.praise_rise": KeySpec("int", low=1, high=100),
+    "bulletin.seal": KeySpec("bool"),
+    "remind.deadline_days": KeySpec("int", low=0, high=365),
+    "claims.title_similarity": KeySpec("number", low=0, high=100),
+    "claims.same_outlet_required": KeySpec("bool"),
+    "intake.max_file_mb": KeySpec("number", low=0, low_open=True),
+    "intake.max_uncompressed_mb": KeySpec("number", low=0, low_open=True),
+    "intake.max_ratio": KeySpec("number", low=1),
+    "intake.max_cells": KeySpec("int", low=1),
+    "intake.timeout_s": KeySpec("number", low=0, low_open=True),
+    "intake.memory_mb": KeySpec("int", low=64),
+    "intake.workers": KeySpec("int", low=0, high=64, note="0 表示按CPU核数"),
 }
-# Tables whose keys are names chosen by the user (forms, levels, categories, destinations).
-_OPEN_TABLES = {"points", "forms", "level_aliases", "categories", "destinations"}
+# Tables whose keys are names chosen by the user: (key pattern, spec of each value).
+POINT_VALUE = KeySpec("number", low=0)
+ALIAS_LIST = KeySpec("names")
+CATEGORY_KEYS: dict[str, KeySpec] = {
+    "annual_points": KeySpec("number", low=0),
+    "monthly_submissions": KeySpec("int", low=0),
+    "yearly_submissions": KeySpec("int", low=0),
+    "counts_destinations": KeySpec("names"),
+    "provincial_adoptions": KeySpec("int", low=0),
+    "provincial_outlets": KeySpec("names"),
+    "provincial_forms": KeySpec("names"),
+}
+_REQUIRED_CATEGORY_KEYS = ("annual_points", "counts_destinations")
+_OPEN_TABLES = ("points", "forms", "level_aliases", "categories", "destinations")
+# Keys older rules files have that nothing reads any more: a warning, never an error, so that a folder
+# made by an earlier ``zg-excel init`` still loads.
+RETIRED_KEYS = {"period.count_by": "年度以录用日期为准，这个键不再使用，可以删掉"}
 
+_KIND_ZH = {"int": "整数", "number": "数值（如 5、0.5 或 \"1/5\"）", "bool": "true 或 false", "text": "文字（用英文引号括起）",
+            "names": "名称列表（如 [\"甲\", \"乙\"]）"}
+
+
+def _range_zh(spec: KeySpec) -> str:
+    low, high = spec.low, spec.high
+    if low is not None and high is not None:
+        return f"{low}—{high} 之间"
+    if low is not None:
+        return f"大于 {low}" if spec.low_open else f"不小于 {low}"
+    return f"不大于 {high}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"\"{value}\""
+    if isinstance(value, dict):
+        return "一个表"
+    return str(value)
+
+
+def _issue(code: str, key: str, message: str, value: Any = None, file: str = RULES_FILE) -> Issue:
+    return Issue(ERROR, code, f"规则文件 {key}：{message}", file=file, column=key,
+                 value="" if value is None else _shown(value), fix=_FIX)
+
+
+def check_value(key: str, value: Any, spec: KeySpec, file: str = RULES_FILE) -> list[Issue]:
+    """The problems of one value against its spec: type first, then range or choices."""
+    kind = spec.kind
+    expect = f"应为{_KIND_ZH.get(kind, kind)}"
+    if kind == "choice":
+        if not isinstance(value, str) or value not in spec.choices:
+            allowed = " 或 ".join(f"\"{c}\"" for c in spec.choices)
+            extra = f"（{spec.note}）" if spec.note else ""
+            return [_issue("rules_choice", key, f"只能是 {allowed}{extra}，实际为 {_shown(value)}", value, file)]
+        return []
+    if kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "text":
+        ok = isinstance(value, str) and (bool(value.strip()) or not spec.nonempty)
+        if isinstance(value, str) and not ok:
+            return [_issue("rules_range", key, "不能为空", value, file)]
+    elif kind == "names":
+        ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+        if ok and spec.nonempty and not value:
+            return [_issue("rules_range", key, "至少要有一项", value, file)]
+        if ok and spec.choices:
+            bad = [v for v in value if v not in spec.choices]
+            if bad:
+                return [_issue("rules_choice", key, f"“{'、'.join(bad)}”不可用（可用：{'、'.join(spec.choices)}）",
+                               value, file)]
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    else:  # number
+        ok = _number(value) is not None
+    if not ok:
+        return [_issue("rules_type", key, f"{expect}，实际为 {_shown(value)}", value, file)]
+    if kind in ("int", "number") and (spec.low is not None or spec.high is not None):
+        n = _number(value)
+        assert n is not None
+        low_bad = spec.low is not None and (n <= spec.low if spec.low_open else n < spec.low)
+        high_bad = spec.high is not None and n > spec.high
+        if low_bad or high_bad:
+            extra = f"（{spec.note}）" if spec.note else ""
+            return [_issue("rules_range", key, f"应为{_range_zh(spec)}的{'整数' if kind == 'int' else '数值'}{extra}，"
+                                              f"实际为 {_shown(value)}", value, file)]
+    return []
+
+
+def _walk_unknown(user: dict, base: dict, path: str, out: list[Issue], file: str) -> None:
+    """Keys the user wrote that the rules do not have (open tables take any name at their first level)."""
+    for key, value in user.items():
+        here = f"{path}.{key}" if path else key
+        if here in RETIRED_KEYS:
+            out.append(Issue(WARNING, "rules_retired_key", f"规则文件 {here}：{RETIRED_KEYS[here]}", file=file,
+                             column=here, fix="删掉这一行"))
+            continue
+        if here == "period" and isinstance(value, dict) and all(f"period.{k}" in RETIRED_KEYS for k in value):
+            _walk_unknown(value, {}, here, out, file)
+            continue
+        top = here.split(".")[0]
+        depth = here.count(".")
+        if top in _OPEN_TABLES and depth >= 1:
+            if top == "categories" and depth == 2 and key not in CATEGORY_KEYS:
+                out.append(_issue("rules_unknown_key", here, f"未知的键（可用：{'、'.join(sorted(CATEGORY_KEYS))}）",
+                                  file=file))
+            continue
+        if key not in base:
+            out.append(_issue("rules_unknown_key", here, "未知的键，程序不认识这个键（是否写错了？）", file=file))
+        elif isinstance(value, dict) and isinstance(base[key], dict) and top not in _OPEN_TABLES:
+            _walk_unknown(value, base[key], here, out, file)
+        elif isinstance(base[key], dict) and not isinstance(value, dict):
+            out.append(_issue("rules_type", here, f"应为一个表（[{here}]），实际为 {_shown(value)}", value, file))
+
+
+def _names_of(value: Any) -> list[str]:
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def validate(data: dict, file: str = RULES_FILE) -> list[Issue]:
+    """Every problem of a merged rules table, each an :class:`Issue` naming the key (empty: all good).
+
+    Checks each fixed key's type and range (``FIXED_KEYS``), each entry of the
+    tables whose keys the user names (points, forms, level_aliases,
+    destinations, categories), and the names that refer to one another
+    (a form's points for every level, known levels, forms and destinations,
+    an alias serving one name only). Unknown keys are found when the user's
+    file is merged over the defaults (:func:`read_rules_data`).
+    """
+    issues: list[Issue] = []
+    for key, spec in FIXED_KEYS.items():
+        table, _, name = key.rpartition(".")
+        holder = data.get(table) if table else data
+        if not isinstance(holder, dict) or name not in holder:
+            issues.append(_issue("rules_missing_key", key, "缺少这个键"))
+            continue
+        issues.extend(check_value(key, holder[name], spec, file))
+    for table in _OPEN_TABLES:
+        if not isinstance(data.get(table), dict):
+            issues.append(_issue("rules_type", table, f"应为一个表（[{table}]），实际为 {_shown(data.get(table))}",
+                                 data.get(table), file))
+    if issues:  # the cross-references below need well-typed tables
+        return issues
+    levels = list(data["levels"])
+    forms = list(data["forms"])
+    destinations = list(data["destinations"])
+    for table in ("forms", "level_aliases", "destinations"):
+        for name, aliases in data[table].items():
+            issues.extend(check_value(f"{table}.{name}", aliases, ALIAS_LIST, file))
+    for form, table in data["points"].items():
+        key = f"points.{form}"
+        if form not in forms:
+            issues.append(_issue("rules_unknown_form", key, "录用形式不在 [forms] 中", file=file))
+            continue
+        if not isinstance(table, dict):
+            issues.append(_issue("rules_type", key, f"应为“级别 = 分值”的表，实际为 {_shown(table)}", table, file))
+            continue
+        for level, value in table.items():
+            if level not in levels:
+                issues.append(_issue("rules_unknown_level", f"{key}.{level}", "级别不在 levels 中", file=file))
+                continue
+            issues.extend(check_value(f"{key}.{level}", value, POINT_VALUE, file))
+        for level in levels:
+            if level not in table:
+                issues.append(_issue("rules_missing_points", key, f"缺少级别“{level}”的分值", file=file))
+    for form in forms:
+        if form not in data["points"]:
+            issues.append(_issue("rules_missing_points", "points", f"缺少录用形式“{form}”的分值", file=file))
+    for level in data["level_aliases"]:
+        if level not in levels:
+            issues.append(_issue("rules_unknown_level", f"level_aliases.{level}", "级别不在 levels 中", file=file))
+    for f in _names_of(data["multiplier"]["forms"]):
+        if f not in forms:
+            issues.append(_issue("rules_unknown_form", "multiplier.forms", f"未知的录用形式“{f}”", f, file))
+    for name, c in data["categories"].items():
+        key = f"categories.{name}"
+        if not isinstance(c, dict):
+            issues.append(_issue("rules_type", key, f"应为一个表（[{key}]），实际为 {_shown(c)}", c, file))
+            continue
+        missing = [k for k in _REQUIRED_CATEGORY_KEYS if k not in c]
+        if missing:
+            issues.append(_issue("rules_missing_key", key, "必须有 annual_points 和 counts_destinations", file=file))
+        for k, v in c.items():
+            if k in CATEGORY_KEYS:
+                issues.extend(check_value(f"{key}.{k}", v, CATEGORY_KEYS[k], file))
+        for dest in _names_of(c.get("counts_destinations")):
+            if dest not in destinations:
+                issues.append(_issue("rules_unknown_destination", f"{key}.counts_destinations",
+                                     f"未知的报送对象“{dest}”", dest, file))
+        for f in _names_of(c.get("provincial_forms")):
+            if f not in forms:
+                issues.append(_issue("rules_unknown_form", f"{key}.provincial_forms", f"未知的录用形式“{f}”", f, file))
+    for table, names in (("forms", data["forms"]), ("destinations", data["destinations"]),
+                         ("level_aliases", {lv: data["level_aliases"].get(lv, []) for lv in levels})):
+        issues.extend(_alias_issues(names, table, file))
+    return issues
+
+
+def _alias_issues(table: dict[str, list[str]], key: str, file: str) -> list[Issue]:
+    out: list[Issue] = []
+    owner: dict[str, str] = {}
+    for canonical, aliases in table.items():
+        for name in (canonical, *_names_of(aliases)):
+            k = normalize_key(name)
+            if k in owner and owner[k] != canonical:
+                out.append(_issue("rules_alias_conflict", key, f"别名“{name}”同时属于“{owner[k]}”和“{canonical}”",
+                                  name, file))
+            owner[k] = canonical
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Typed rules.
 
 @dataclass(frozen=True)
 class Category:
@@ -77,6 +376,35 @@ class Category:
 
 
 @dataclass(frozen=True)
+class BulletinSettings:
+    """``[bulletin]``: the 通报's signature and salutation, and whom it praises."""
+
+    issuer: str
+    addressees: str
+    method_name: str
+    district: str
+    praise_top: int
+    praise_rise: int
+    seal: bool
+
+
+@dataclass(frozen=True)
+class RemindSettings:
+    """``[remind]``: the 催报 texts."""
+
+    deadline_days: int
+
+
+@dataclass(frozen=True)
+class DuplicateKeys:
+    """``[duplicates]`` keys: the fields that make two rows the same event, endorsement or submission."""
+
+    event_key: tuple[str, ...]
+    endorsement_key: tuple[str, ...]
+    submission_key: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rules:
     """Typed rules; ``data`` keeps the merged table for the 计分口径 sheet."""
 
@@ -93,18 +421,23 @@ class Rules:
     video_minutes_over: Fraction
     district_adopters: tuple[str, ...]
     unknown_media: str
+    level_source: str
     not_org_work_points: Fraction
     serious_problem: str
     section_category: str
     credit_fraction: Fraction
     negative_credit: bool
     submissions_count_for_section: bool
+    duplicate_keys: DuplicateKeys
     warn_same_title_outlet_other_date: bool
     supersede: str
     time_source: str
     prorate_before_year_end: bool
     as_of_month_elapsed: bool
     places: int
+    rounding_mode: str
+    bulletin: BulletinSettings
+    remind: RemindSettings
     categories: dict[str, Category]
     destinations: tuple[str, ...]
     destination_lookup: dict[str, str]
@@ -121,124 +454,143 @@ class Rules:
     def destination_of(self, text: str) -> str | None:
         return self.destination_lookup.get(normalize_key(text))
 
-    def level_rank(self, level: str) -> int:
-        return self.levels.index(level)
 
-
-def _merge(base: dict, over: dict, path: str, overridden: set[str], errors: list[str]) -> dict:
+def _merge(base: dict, over: dict, path: str, overridden: set[str]) -> dict:
+    """``over`` laid over ``base`` key by key (unknown keys are reported separately, never merged)."""
     out = copy.deepcopy(base)
     for key, value in over.items():
         here = f"{path}.{key}" if path else key
-        top = here.split(".")[0]
-        open_table = top in _OPEN_TABLES and here.count(".") <= (1 if top == "categories" else 0)
-        if key not in base and not open_table:
-            errors.append(f"未知的键 {here}")
-            continue
-        if top == "categories" and here.count(".") == 2 and key not in CATEGORY_KEYS:
-            errors.append(f"未知的键 {here}（可用：{'、'.join(sorted(CATEGORY_KEYS))}）")
-            continue
         if isinstance(value, dict) and isinstance(base.get(key), dict):
-            out[key] = _merge(base[key], value, here, overridden, errors)
+            out[key] = _merge(base[key], value, here, overridden)
         else:
             out[key] = copy.deepcopy(value)
             overridden.add(here)
     return out
 
 
-def _lookup(table: dict[str, list[str]], key: str, errors: list[str]) -> dict[str, str]:
-    """Map each normalized name and alias to its canonical name; an alias may not serve two."""
+def _lookup(table: dict[str, list[str]]) -> dict[str, str]:
+    """Map each normalized name and alias to its canonical name (conflicts are found by validate)."""
     out: dict[str, str] = {}
     for canonical, aliases in table.items():
         for name in (canonical, *aliases):
-            k = normalize_key(name)
-            if k in out and out[k] != canonical:
-                errors.append(f"{key}：别名“{name}”同时属于“{out[k]}”和“{canonical}”")
-            out[k] = canonical
+            out[normalize_key(name)] = canonical
     return out
 
 
-def load_rules(user_file: Path | None = None) -> Rules:
-    """Load the shipped rules, overridden key by key by ``user_file`` when it exists."""
+_TOML_ZH = (  # tomllib's words → Chinese (the parser's messages are English)
+    ("Cannot declare", "同一个表（方括号中的名称）写了两次；请把新写的键并入文件中已有的那个表，不要再写一次表头"),
+    ("Cannot overwrite a value", "同一个键写了两次；请删掉其中一处"),
+    ("Cannot mutate", "同一个键写了两次；请删掉其中一处"),
+    ("Invalid value", "值的写法不对（文字要用英文双引号括起，列表用 [ ]）"),
+    ("Invalid statement", "这一行无法识别（键 = 值，或 [表名]）"),
+    ("Expected '=' after a key", "键后面缺少“=”"),
+    ("Expected ']' at the end of a table declaration", "表头缺少“]”"),
+    ("Unclosed", "引号或括号没有闭合"),
+    ("Illegal character", "含有不允许的字符（请检查引号是否为英文引号）"),
+    ("Invalid initial character for a key part", "键名的写法不对（中文键名要用英文双引号括起）"),
+    ("Expected newline or end of document", "一行只能写一个键（检查是否缺少换行或多了字符）"),
+)
+
+
+def _syntax_issue(exc: Exception, file: str) -> Issue:
+    text = str(exc)
+    where = ""
+    import re
+
+    m = re.search(r"\(at line (\d+), column (\d+)\)", text)
+    if m:
+        where = f"第{m.group(1)}行第{m.group(2)}列："
+    elif "end of document" in text:
+        where = "文件末尾："
+    words = next((zh for en, zh in _TOML_ZH if text.startswith(en)), "写法不符合 TOML 格式")
+    if text.startswith("Cannot declare"):
+        t = re.search(r"Cannot declare \((.*?)\) twice", text)
+        if t:
+            name = ".".join(p.strip(" '\"") for p in t.group(1).split(",") if p.strip())
+            words = f"表 [{name}] 写了两次；请把新写的键并入文件中已有的 [{name}] 表，不要再写一次表头"
+    line = int(m.group(1)) if m else None
+    return Issue(ERROR, "rules_syntax", f"规则文件格式错误：{where}{words}", file=file, row=line,
+                 fix="用记事本打开 rules.toml 改正这一处（格式：键 = 值；文字用英文双引号括起）")
+
+
+def read_rules_data(user_file: Path | None = None) -> tuple[dict, frozenset[str], list[Issue]]:
+    """The shipped rules with ``user_file`` laid over them key by key, the keys it set, and its problems.
+
+    A file that cannot be read (not UTF-8, not TOML, a folder) gives one issue
+    and the defaults; unknown keys are issues and are not merged.
+    """
     base = tomllib.loads(default_rules_text())
-    overridden: set[str] = set()
-    errors: list[str] = []
-    data = base
-    if user_file is not None and Path(user_file).exists():
-        try:
-            user = tomllib.loads(Path(user_file).read_text(encoding="utf-8-sig"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"规则文件 {user_file} 格式错误：{exc}") from None
-        data = _merge(base, user, "", overridden, errors)
+    if user_file is None:
+        return base, frozenset(), []
+    path = Path(user_file)
+    name = path.name
+    if path.is_dir():
+        return base, frozenset(), [Issue(ERROR, "rules_unreadable", f"{name} 是一个文件夹，不是规则文件", file=name,
+                                         fix=f"请删除或改名这个文件夹；需要规则文件时运行 zg-excel init 重新生成 {name}")]
+    if not path.exists():
+        return base, frozenset(), []
     try:
-        rules = _build(data, frozenset(overridden), errors)
-    except (KeyError, TypeError, ValueError) as exc:
-        errors.append(f"规则文件缺少或写错了键：{exc}")
-        rules = None
-    if errors:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return base, frozenset(), [Issue(ERROR, "rules_unreadable", f"规则文件 {name} 不是 UTF-8 编码", file=name,
+                                         fix="请用记事本打开，另存为时编码选“UTF-8”")]
+    except OSError as exc:
+        return base, frozenset(), [Issue(ERROR, "rules_unreadable", f"规则文件 {name} 无法读取：{exc.strerror or exc}",
+                                         file=name, fix="请确认文件没有被其他程序占用、有读取权限")]
+    try:
+        user = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return base, frozenset(), [_syntax_issue(exc, name)]
+    unknown: list[Issue] = []
+    _walk_unknown(user, base, "", unknown, name)
+    bad = {i.column for i in unknown} | {"period"} - set(base)
+    user = _without(user, bad, "")
+    overridden: set[str] = set()
+    return _merge(base, user, "", overridden), frozenset(overridden), unknown
+
+
+def _without(table: dict, keys: set[str], path: str) -> dict:
+    out = {}
+    for key, value in table.items():
+        here = f"{path}.{key}" if path else key
+        if here in keys:
+            continue
+        out[key] = _without(value, keys, here) if isinstance(value, dict) else value
+    return out
+
+
+def rules_issues(user_file: Path | None = None) -> list[Issue]:
+    """Every problem of a rules file (read, unknown keys, types, ranges, names); empty when it loads."""
+    data, _, issues = read_rules_data(user_file)
+    return issues + validate(data, Path(user_file).name if user_file else RULES_FILE)
+
+
+def load_rules(user_file: Path | None = None) -> Rules:
+    """Load the shipped rules, overridden key by key by ``user_file`` when it exists.
+
+    Raises :class:`ConfigError` carrying every problem (see :func:`validate`):
+    typed rules are built only from a table that passed it.
+    """
+    data, overridden, issues = read_rules_data(user_file)
+    name = Path(user_file).name if user_file else RULES_FILE
+    issues = [i for i in issues if i.severity == ERROR]
+    if not issues:
+        issues = validate(data, name)
+    if issues:
         where = f"（{user_file}）" if user_file else ""
-        raise ConfigError("规则文件有误" + where + "：\n" + "\n".join(f"  - {e}" for e in errors))
-    assert rules is not None
-    return rules
+        raise ConfigError("规则文件有误" + where + "：\n" + "\n".join(f"  - {i.message}" for i in issues), issues)
+    return _build(data, overridden)
 
 
-def _build(d: dict, overridden: frozenset[str], errors: list[str]) -> Rules | None:
+def _build(d: dict, overridden: frozenset[str]) -> Rules:
+    """Typed rules from a table that :func:`validate` passed."""
     levels = tuple(d["levels"])
     forms = tuple(d["forms"])
-    points: dict[str, dict[str, Fraction]] = {}
-    for form, table in d["points"].items():
-        if form not in forms:
-            errors.append(f"points.{form}：录用形式不在 [forms] 中")
-            continue
-        points[form] = {}
-        for level, value in table.items():
-            if level not in levels:
-                errors.append(f"points.{form}.{level}：级别不在 levels 中")
-                continue
-            points[form][level] = to_fraction(value, f"points.{form}.{level}")
-        for level in levels:
-            if level not in points[form]:
-                errors.append(f"points.{form}：缺少级别“{level}”的分值")
-    for form in forms:
-        if form not in points:
-            errors.append(f"points：缺少录用形式“{form}”的分值")
-    for key in ("level_aliases",):
-        for level in d[key]:
-            if level not in levels:
-                errors.append(f"{key}.{level}：级别不在 levels 中")
-    mult = d["multiplier"]
-    for f in mult["forms"]:
-        if f not in forms:
-            errors.append(f"multiplier.forms：未知的录用形式“{f}”")
-    unknown_media = d["outlets"]["unknown_media"]
-    if unknown_media not in ("exclude", "declared_level"):
-        errors.append("outlets.unknown_media：只能是 \"exclude\" 或 \"declared_level\"")
-    serious = d["flags"]["serious_problem"]
-    if serious not in ("negate", "zero"):
-        errors.append("flags.serious_problem：只能是 \"negate\" 或 \"zero\"")
-    supersede = d["versions"]["supersede"]
-    if supersede not in ("months_subset", "none"):
-        errors.append("versions.supersede：只能是 \"months_subset\" 或 \"none\"")
-    time_source = d["versions"]["time_source"]
-    if time_source not in ("saved_time", "file_time"):
-        errors.append("versions.time_source：只能是 \"saved_time\" 或 \"file_time\"")
-    if d["rounding"]["mode"] != "half_up":
-        errors.append("rounding.mode：目前只支持 \"half_up\"（四舍五入）")
-    destinations = tuple(d["destinations"])
-    categories: dict[str, Category] = {}
-    for name, c in d["categories"].items():
-        key = f"categories.{name}"
-        if "annual_points" not in c or "counts_destinations" not in c:
-            errors.append(f"{key}：必须有 annual_points 和 counts_destinations")
-            continue
-        for dest in c["counts_destinations"]:
-            if dest not in destinations:
-                errors.append(f"{key}.counts_destinations：未知的报送对象“{dest}”")
-        for f in c.get("provincial_forms", []):
-            if f not in forms:
-                errors.append(f"{key}.provincial_forms：未知的录用形式“{f}”")
-        categories[name] = Category(
+    points = {form: {level: _fraction(v) for level, v in table.items()} for form, table in d["points"].items()}
+    categories = {
+        name: Category(
             name=name,
-            annual_points=to_fraction(c["annual_points"], f"{key}.annual_points"),
+            annual_points=_fraction(c["annual_points"]),
             counts_destinations=tuple(c["counts_destinations"]),
             monthly_submissions=c.get("monthly_submissions"),
             yearly_submissions=c.get("yearly_submissions"),
@@ -246,57 +598,66 @@ def _build(d: dict, overridden: frozenset[str], errors: list[str]) -> Rules | No
             provincial_outlets=tuple(c.get("provincial_outlets", ())),
             provincial_forms=tuple(c.get("provincial_forms", ())),
         )
+        for name, c in d["categories"].items()
+    }
     intake = d["intake"]
     limits = IntakeLimits(
-        max_file_mb=float(intake["max_file_mb"]),
-        max_uncompressed_mb=float(intake["max_uncompressed_mb"]),
-        max_ratio=float(intake["max_ratio"]),
-        max_cells=int(intake["max_cells"]),
-        timeout_s=float(intake["timeout_s"]),
-        memory_mb=int(intake["memory_mb"]),
-        workers=int(intake["workers"]),
+        max_file_mb=float(_fraction(intake["max_file_mb"])),
+        max_uncompressed_mb=float(_fraction(intake["max_uncompressed_mb"])),
+        max_ratio=float(_fraction(intake["max_ratio"])),
+        max_cells=intake["max_cells"],
+        timeout_s=float(_fraction(intake["timeout_s"])),
+        memory_mb=intake["memory_mb"],
+        workers=intake["workers"],
     )
-    seal = d.get("bulletin", {}).get("seal", False)
-    if not isinstance(seal, bool):
-        errors.append(f"bulletin.seal：应为 true 或 false，实际为 {seal!r}")
-    form_lookup = _lookup(d["forms"], "forms", errors)
-    level_lookup = _lookup({lv: d["level_aliases"].get(lv, []) for lv in levels}, "level_aliases", errors)
-    destination_lookup = _lookup(d["destinations"], "destinations", errors)
-    if errors:
-        return None
+    mult, b, dup = d["multiplier"], d["bulletin"], d["duplicates"]
     return Rules(
         data=d,
         overridden=overridden,
         levels=levels,
         points=points,
         forms=forms,
-        form_lookup=form_lookup,
-        level_lookup=level_lookup,
-        multiplier_factor=to_fraction(mult["factor"], "multiplier.factor"),
+        form_lookup=_lookup(d["forms"]),
+        level_lookup=_lookup({lv: d["level_aliases"].get(lv, []) for lv in levels}),
+        multiplier_factor=_fraction(mult["factor"]),
         multiplier_forms=tuple(mult["forms"]),
-        text_chars_over=int(mult["text_chars_over"]),
-        video_minutes_over=to_fraction(mult["video_minutes_over"], "multiplier.video_minutes_over"),
+        text_chars_over=mult["text_chars_over"],
+        video_minutes_over=_fraction(mult["video_minutes_over"]),
         district_adopters=tuple(d["district"]["adopters"]),
-        unknown_media=unknown_media,
-        not_org_work_points=to_fraction(d["flags"]["not_org_work_points"], "flags.not_org_work_points"),
-        serious_problem=serious,
-        section_category=str(d["liaison"]["section_category"]),
-        credit_fraction=to_fraction(d["liaison"]["credit_fraction"], "liaison.credit_fraction"),
-        negative_credit=bool(d["liaison"]["negative_credit"]),
-        submissions_count_for_section=bool(d["liaison"]["submissions_count_for_section"]),
-        warn_same_title_outlet_other_date=bool(d["duplicates"]["warn_same_title_outlet_other_date"]),
-        supersede=supersede,
-        time_source=time_source,
-        prorate_before_year_end=bool(d["targets"]["prorate_before_year_end"]),
-        as_of_month_elapsed=bool(d["targets"]["as_of_month_elapsed"]),
-        places=int(d["rounding"]["places"]),
+        unknown_media=d["outlets"]["unknown_media"],
+        level_source=d["outlets"]["level_source"],
+        not_org_work_points=_fraction(d["flags"]["not_org_work_points"]),
+        serious_problem=d["flags"]["serious_problem"],
+        section_category=d["liaison"]["section_category"],
+        credit_fraction=_fraction(d["liaison"]["credit_fraction"]),
+        negative_credit=d["liaison"]["negative_credit"],
+        submissions_count_for_section=d["liaison"]["submissions_count_for_section"],
+        duplicate_keys=DuplicateKeys(tuple(dup["event_key"]), tuple(dup["endorsement_key"]),
+                                     tuple(dup["submission_key"])),
+        warn_same_title_outlet_other_date=dup["warn_same_title_outlet_other_date"],
+        supersede=d["versions"]["supersede"],
+        time_source=d["versions"]["time_source"],
+        prorate_before_year_end=d["targets"]["prorate_before_year_end"],
+        as_of_month_elapsed=d["targets"]["as_of_month_elapsed"],
+        places=d["rounding"]["places"],
+        rounding_mode=d["rounding"]["mode"],
+        bulletin=BulletinSettings(issuer=b["issuer"], addressees=b["addressees"], method_name=b["method_name"],
+                                  district=b["district"], praise_top=b["praise_top"], praise_rise=b["praise_rise"],
+                                  seal=b["seal"]),
+        remind=RemindSettings(deadline_days=d["remind"]["deadline_days"]),
         categories=categories,
-        destinations=destinations,
-        destination_lookup=destination_lookup,
-        title_similarity=float(d["claims"]["title_similarity"]),
-        same_outlet_required=bool(d["claims"]["same_outlet_required"]),
+        destinations=tuple(d["destinations"]),
+        destination_lookup=_lookup(d["destinations"]),
+        title_similarity=float(_fraction(d["claims"]["title_similarity"])),
+        same_outlet_required=d["claims"]["same_outlet_required"],
         limits=limits,
     )
+
+
+def _fraction(value: Any) -> Fraction:
+    got = _number(value)
+    assert got is not None, value  # validate() passed it
+    return got
 
 
 def flatten(data: dict, prefix: str = "") -> list[tuple[str, Any]]:

@@ -1,8 +1,9 @@
 """The columns of the two data sheets: written once, used by the template and the intake.
 
-Names and order are the contract of WORKBOOKS.md. Each column also carries the
-aliases people type when they retitle a header, its value kind (which parser
-reads it), and the dropdown / input message the template shows.
+Names and order are the contract with the units' returns: a template's headers
+are these names, in this order. Each column also carries the aliases people type
+when they retitle a header, its value kind (which parser reads it), and the
+dropdown / input message the template shows.
 """
 
 from __future__ import annotations

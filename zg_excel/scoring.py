@@ -1,8 +1,10 @@
 """One event → its outcome, points and a sentence a person can check by hand.
 
-Everything comes from the rules data (RULES.md §3); arithmetic is exact
+Everything comes from the rules data (points per level and form, the multiplier for long
+texts and videos, the deduction for serious errors); arithmetic is exact
 (``Fraction``); the explanation spells out the rule that fired, e.g.
-``市级采用 5分 ×3(超1000字) = 15``.
+``市级采用 5分 ×3(超1000字) = 15``. Points become text only through
+``text.points_text``.
 """
 
 from __future__ import annotations
@@ -21,35 +23,21 @@ from .model import (
     UNKNOWN_OUTLET,
     EventRow,
 )
-from .rules import Rules, round_half_up
+from .rules import Rules
+from .text import points_text
 
 ENDORSEMENT = "批示"
 _ZERO = Fraction(0)  # one object for the many rows that score nothing (a city has 500,000 rows)
 _ONE = Fraction(1)
 
 
-def fmt(value: Fraction, places: int = 2) -> str:
-    """A points value for text: exact when it has a short decimal form, else rounded."""
-    den = value.denominator
-    if den == 1:
-        return str(value.numerator)  # most points are whole numbers
-    if den == 2:
-        return f"{'-' if value < 0 else ''}{abs(value.numerator) // 2}.5"
-    for p in range(0, places + 1):
-        scaled = value * 10**p
-        if scaled.denominator == 1:
-            text = round_half_up(value, p)
-            return text
-    return round_half_up(value, places)
-
-
 def _multiplier(ev: EventRow, rules: Rules) -> tuple[Fraction, str]:
     if ev.form not in rules.multiplier_forms:
         return _ONE, ""
     if ev.chars is not None and ev.chars > rules.text_chars_over:
-        return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{rules.text_chars_over}字)"
+        return rules.multiplier_factor, f" ×{points_text(rules.multiplier_factor)}(超{rules.text_chars_over}字)"
     if ev.minutes is not None and ev.minutes > rules.video_minutes_over:
-        return rules.multiplier_factor, f" ×{fmt(rules.multiplier_factor)}(超{fmt(rules.video_minutes_over)}分钟)"
+        return rules.multiplier_factor, f" ×{points_text(rules.multiplier_factor)}(超{points_text(rules.video_minutes_over)}分钟)"
     return _ONE, ""
 
 
@@ -103,7 +91,7 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
     if not ev.org_work:
         ev.outcome = NOT_ORG_WORK
         ev.points = rules.not_org_work_points
-        ev.explanation = f"非组织工作范畴或角度的稿件，计{fmt(ev.points)}分"
+        ev.explanation = f"非组织工作范畴或角度的稿件，计{points_text(ev.points)}分"
         return issues
 
     assert level is not None and ev.form is not None
@@ -130,11 +118,11 @@ def score_event(ev: EventRow, rules: Rules, *, year: int, as_of: dt.date) -> lis
     got = _SCORED.get(key)
     if got is None or got[0] is not rules:
         points = base * ev.multiplier
-        text = f"{level_note}{level}{ev.form} {fmt(base)}分{mult_text} = {fmt(points)}"
+        text = f"{level_note}{level}{ev.form} {points_text(base)}分{mult_text} = {points_text(points)}"
         if ev.serious:
             if rules.serious_problem == "negate":
                 points = -points
-                text += f"，严重失实或政治性问题倒扣 → {fmt(points)}"
+                text += f"，严重失实或政治性问题倒扣 → {points_text(points)}"
             else:
                 points = _ZERO
                 text += "，严重失实或政治性问题不计分 → 0"
@@ -174,14 +162,15 @@ class PerObject:
 
 
 def credit_of(ev: EventRow, rules: Rules) -> Fraction:
-    """What the liaison section named on a scored row receives (RULES §4)."""
+    """What the liaison section (对口处室) named on a scored row receives: its share of the row's points."""
     if ev.outcome != SCORED or not ev.section:
         return _ZERO
     return credit_for(ev.points, rules)
 
 
 def credit_for(points: Fraction, rules: Rules) -> Fraction:
-    """The liaison section's share of a scored row's ``points`` (RULES §4)."""
+    """The liaison section's share of a scored row's ``points`` (``rules.credit_fraction``, 1/5 by
+    default; negative rows give negative credit unless the rules say otherwise)."""
     if points == 0:
         return _ZERO
     credit = points * rules.credit_fraction

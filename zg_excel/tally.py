@@ -1,4 +1,8 @@
-"""Per unit: points, liaison credit, monthly submissions, targets and ranks (RULES §1, §4, §7, §8)."""
+"""Per unit: points, liaison credit, monthly submissions, targets and ranks.
+
+The months elapsed and the pro-rated target come from ``period.Period``; this
+module only sums the scored rows of the kept files per roster unit.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from .model import (
     EventRow,
     Return,
 )
+from .period import Period
 from .roster import Roster
 from .rules import Rules
 from .scoring import PerObject, credit_for, shared
@@ -63,12 +68,6 @@ class UnitTally:
     @property
     def behind_prorated(self) -> bool:
         return self.total < self.prorated_target
-
-
-def months_elapsed(as_of: dt.date, year: int, rules: Rules) -> int:
-    if as_of.year > year:
-        return 12
-    return as_of.month if rules.as_of_month_elapsed else as_of.month - 1
 
 
 class FractionSum:
@@ -140,13 +139,12 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
 
     _count_submissions(returns, units, rules, year=year, as_of=as_of)
 
-    elapsed = months_elapsed(as_of, year, rules)
-    final = as_of >= dt.date(year, 12, 31)
+    period = Period.of(year, as_of, rules)
+    elapsed = period.months_elapsed
     for t in units.values():
         cat = rules.categories[t.category]
         t.annual_target = cat.annual_points
-        t.prorated_target = cat.annual_points if final or not rules.prorate_before_year_end \
-            else cat.annual_points * elapsed / 12
+        t.prorated_target = period.prorated(cat.annual_points)
         t.submissions_by_month = {m: t.submissions_by_month.get(m, 0) for m in range(1, elapsed + 1)}
         t.submissions_year = sum(t.submissions_by_month.values())
         if cat.monthly_submissions:
@@ -182,7 +180,8 @@ def competition_ranks(totals: list) -> list[int]:
 
 
 def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.date) -> None:
-    """Submission outcomes and per-month counts, deduplicated per counting unit (RULES §7)."""
+    """Submission outcomes and per-month counts; the same unit, normalized title, date and destination
+    count once."""
     seen: set[tuple] = set()
     for r in sorted(returns, key=lambda r: r.relpath):
         if r.unit not in units:

@@ -8,16 +8,15 @@ fingerprint (unit, year, template version) plus the lists the dropdowns use.
 Every column, header text, width, dropdown and input message comes from
 ``schema``; every value list and point from the rules, roster and catalog. The
 output is deterministic (pinned document dates, in-memory zip with fixed member
-times) and written atomically.
+times) and written atomically. Its file name is ``Workspace.template_path``;
+points are written by ``text.points_text``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 from collections.abc import Callable, Iterable
-from fractions import Fraction
 from pathlib import Path
 
 import xlsxwriter
@@ -25,7 +24,7 @@ from xlsxwriter.utility import quote_sheetname, xl_range_abs
 
 from . import TEMPLATE_VERSION
 from .roster import CATALOG_COLUMNS, Catalog, Roster, Unit
-from .rules import ConfigError, Rules, round_half_up
+from .rules import ConfigError, Rules
 from .schema import (
     CATALOG_SHEET,
     DATA_SHEETS,
@@ -45,9 +44,10 @@ from .schema import (
     Column,
     SheetSchema,
 )
-from .workspace import atomic_write_bytes
+from .text import points_text
+from .workspace import Workspace, atomic_write_bytes, template_filename
 
-__all__ = ["template_filename", "write_template", "write_templates", "DATA_ROWS", "FINGERPRINT_TAG"]
+__all__ = ["DATA_ROWS", "FINGERPRINT_TAG", "template_filename", "write_template", "write_templates"]
 
 FONT = "宋体"  # present in every Chinese Windows/WPS; LibreOffice substitutes a CJK serif
 FONT_CHARSET = 134  # GB2312: tells Excel the font is East Asian
@@ -75,19 +75,6 @@ _DATA_PROTECTION = {
     "select_unlocked_cells": True,
 }
 _READ_ONLY_PROTECTION = {"select_locked_cells": True, "select_unlocked_cells": True, "autofilter": True}
-
-_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
-# ----------------------------------------------------------------- names
-
-
-def template_filename(unit_name: str, year: int) -> str:
-    """The template's file name, safe on Windows, macOS and Linux."""
-    safe = _UNSAFE_FILENAME.sub("_", str(unit_name)).strip().strip(".").strip()
-    safe = re.sub(r"\s+", " ", safe)[:80] or "未命名单位"
-    return f"{year}年组工信息报送登记表-{safe}.xlsx"
-
 
 # ----------------------------------------------------------------- writing
 
@@ -119,7 +106,7 @@ def write_templates(
     Returns the paths in roster (or ``units``) order; ``on_done(path)`` is called
     after each file, for progress display.
     """
-    outdir = Path(outdir)
+    ws = Workspace.for_outbox(Path(outdir))
     chosen = [_resolve_unit(u, roster) for u in (roster.units if units is None else units)]
     names: dict[str, str] = {}
     for u in chosen:
@@ -127,14 +114,14 @@ def write_templates(
         other = names.setdefault(fname.casefold(), u.name)
         if other != u.name:
             raise ConfigError(f"单位“{other}”和“{u.name}”的模板文件名相同（{fname}），请修改单位名册中的名称")
-    outdir.mkdir(parents=True, exist_ok=True)
+    ws.outbox.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     seen: set[str] = set()
     for u in chosen:
         if u.name in seen:  # the same unit asked for twice: one file
             continue
         seen.add(u.name)
-        path = outdir / template_filename(u.name, year)
+        path = ws.template_path(u.name, year)
         write_template(path, unit=u, year=year, roster=roster, catalog=catalog, rules=rules)
         written.append(path)
         if on_done is not None:
@@ -520,15 +507,6 @@ def _escape_hf(text: str) -> str:
 # ----------------------------------------------------------------- 填报说明
 
 
-def _num(value: Fraction | int) -> str:
-    """A point value for display: 1, 0.5, 0.33 (exact values rounded once)."""
-    value = Fraction(value)
-    if value.denominator == 1:
-        return str(value.numerator)
-    text = round_half_up(value, 2)
-    return text.rstrip("0").rstrip(".")
-
-
 def _of_kind(schema: SheetSchema, kind: str) -> Column | None:
     for col in schema.columns:
         if col.kind == kind:
@@ -546,8 +524,8 @@ def _named(schema: SheetSchema, name: str) -> Column | None:
 def _steps(unit: Unit, year: int, rules: Rules) -> list[str]:
     """The numbered instructions, built from the schema and the rules."""
     sub, ev = SUBMISSION_SHEET, EVENT_SHEET
-    q = lambda c: f"“{c.name}”"  # noqa: E731
-    req = lambda s: "、".join(q(c) for c in s.required)  # noqa: E731
+    q = lambda c: f"“{c.name}”"
+    req = lambda s: "、".join(q(c) for c in s.required)
     steps = [
         f"本文件是{unit.name}{year}年度组工信息报送、录用情况登记表。请在“{sub.name}”“{ev.name}”两张表中填写，"
         f"从表头下方第{FIRST_DATA_ROW}行起，一行填一条；红字表头为必填项。单击单元格可看到填写提示，"
@@ -582,18 +560,18 @@ def _steps(unit: Unit, year: int, rules: Rules) -> list[str]:
         if count is not None:
             what.append(f"文字稿件超过{rules.text_chars_over}字")
         if minutes is not None:
-            what.append(f"影像报道超过{_num(rules.video_minutes_over)}分钟")
+            what.append(f"影像报道超过{points_text(rules.video_minutes_over)}分钟")
         fill = "、".join(q(c) for c in (count, minutes) if c is not None)
         steps.append(
-            f"{'、'.join(rules.multiplier_forms)}的{'、'.join(what)}的，按{_num(rules.multiplier_factor)}倍计分"
-            f"（恰好{rules.text_chars_over}字或{_num(rules.video_minutes_over)}分钟不加倍），请如实填写{fill}。"
+            f"{'、'.join(rules.multiplier_forms)}的{'、'.join(what)}的，按{points_text(rules.multiplier_factor)}倍计分"
+            f"（恰好{rules.text_chars_over}字或{points_text(rules.video_minutes_over)}分钟不加倍），请如实填写{fill}。"
             + (f"{q(minutes)}填分钟数，可带小数，也可写“1分30秒”。" if minutes is not None else "")
         )
     section = _of_kind(ev, "section") or _of_kind(sub, "section")
     if section is not None:
         steps.append(
             f"{q(section)}：稿件经区委组织部对口科室向上报送的，从下拉列表选择该科室（两张表都可填）；"
-            f"经对口科室报送并被录用的稿件，本单位全额计分，该科室另按{_num(rules.credit_fraction)}计分。没有的留空。"
+            f"经对口科室报送并被录用的稿件，本单位全额计分，该科室另按{points_text(rules.credit_fraction)}计分。没有的留空。"
         )
     org = _named(ev, "是否组织工作")
     if org is not None:
@@ -619,7 +597,7 @@ def _targets(unit: Unit, rules: Rules) -> str | None:
     if cat is None:
         return None
     dests = "、".join(cat.counts_destinations)
-    parts = [f"全年积分不少于{_num(cat.annual_points)}分"]
+    parts = [f"全年积分不少于{points_text(cat.annual_points)}分"]
     if cat.monthly_submissions:
         parts.append(f"每月向{dests}报送信息合计不少于{cat.monthly_submissions}条")
     if cat.yearly_submissions:
@@ -675,7 +653,7 @@ def _write_instructions(ws, st: _Styles, *, unit: Unit, year: int, rules: Rules)
     for form in rules.forms:
         ws.write_string(row, 1, form, st.cell_center)
         for c, level in enumerate(levels, start=2):
-            ws.write_string(row, c, _num(rules.points.get(form, {}).get(level, 0)), st.cell_center)
+            ws.write_string(row, c, points_text(rules.points.get(form, {}).get(level, 0)), st.cell_center)
         ws.set_row(row, 20)
         row += 1
     notes = []

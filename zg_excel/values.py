@@ -382,7 +382,7 @@ def row_key(row) -> int:
 
 @lru_cache(maxsize=262144)
 def normalize_key(text: str) -> str:
-    """Key for duplicate detection (RULES §6).
+    """Key under which two names or titles count as the same (duplicate events, aliases, catalog look-ups).
 
     NFKC (full-width to half-width), no whitespace at all (zero-width spaces
     included), no book-title brackets or quotes, casefolded:
@@ -410,7 +410,7 @@ def normalize_key(text: str) -> str:
     return key
 
 
-_normalize_uncached = normalize_key.__wrapped__  # for values seen once (titles): no cache churn
+normalize_key_uncached = _normalize_uncached = normalize_key.__wrapped__  # for values seen once (titles): no cache churn
 
 
 @lru_cache(maxsize=65536)

@@ -1,4 +1,4 @@
-"""Which files of a unit count, and which rows are the same event twice (RULES §6).
+"""Which files of a unit count, and which rows are the same event twice.
 
 Files of one unit are taken newest first; a file whose months all lie within
 the months of a newer file is superseded (a cumulative or corrected resend).
@@ -95,7 +95,6 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
             kept = first.get(key)
             if kept is not None:
                 ev.outcome = DUPLICATE
-                ev.duplicate_of = kept.source
                 ev.explanation = f"与“{kept.source}”重复，不重复计分"
                 issues.append(Issue(INFO, "duplicate_event", f"与“{kept.source}”是同一条录用，只计一次",
                                     file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,

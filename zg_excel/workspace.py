@@ -1,16 +1,26 @@
-"""The working folder of one assessment year: paths, ``init``, and loading its settings.
+"""The working folder of one assessment year: every path and output file name, ``init``, settings.
 
 Layout (created by ``zg-excel init``)::
 
     单位名册.xlsx  媒体目录.xlsx  rules.toml  templates/通报.txt.j2
-    inbox/   (returns go here)   outbox/  (templates come out here)   output/
+    inbox/   (returns go here)
+    outbox/  <year>年组工信息报送登记表-<单位>.xlsx   (templates come out here)
+    output/  <year>年组工信息考核汇总表.xlsx  通报.txt  通报.docx  result.json
+             退回/退回单-<单位>.xlsx  催报/<单位>.txt  催报/催报汇总.txt
+             mail/已发送记录.jsonl
+
+``Workspace`` is the one owner of these names: writers and the mailer ask it for
+a path (``ws.summary_path(2026)``, ``ws.reminder_path(unit)``) and never build
+one themselves. Also here: atomic writing (``atomic_open``/``atomic_target``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -28,14 +38,66 @@ from .roster import (
     load_roster,
 )
 from .rules import ConfigError, Rules, default_rules_text, load_rules
+from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
 
+# Output file names (stable: users, mail rules and tests refer to them).
+TEMPLATE_STEM = "组工信息报送登记表"  # <year>年组工信息报送登记表-<单位>.xlsx
+SUMMARY_STEM = "组工信息考核汇总表"  # <year>年组工信息考核汇总表.xlsx
+BULLETIN_TXT = "通报.txt"
+BULLETIN_DOCX = "通报.docx"
+RESULT_JSON = "result.json"
+RETURNSLIPS_DIR = "退回"
+RETURNSLIP_PREFIX = "退回单-"
+REMINDERS_DIR = "催报"
+REMINDERS_COMBINED = "催报汇总.txt"
+MAIL_DIR = "mail"
+SENT_LOG = "已发送记录.jsonl"
+UNNAMED_UNIT = "未命名单位"
+UNKNOWN_UNIT = "未识别单位"  # 退回单 of files whose unit was not recognised
+
+_TEMPLATE_NAME = re.compile(rf"^(\d{{4}})年{TEMPLATE_STEM}-(.+)\.xlsx$", re.IGNORECASE)
+
+
+def template_filename(unit_name: str, year: int) -> str:
+    """``2026年组工信息报送登记表-<单位>.xlsx``, safe on Windows, macOS and Linux."""
+    return f"{year}年{TEMPLATE_STEM}-{safe_filename(unit_name, UNNAMED_UNIT)}.xlsx"
+
+
+def _name_forms(names: list[str]) -> list[set[str]]:
+    """Per name (in order), the stems a file made from it may carry: safe as written and NFKC."""
+    out = []
+    for name in names:
+        forms = set()
+        for text in (str(name), unicodedata.normalize("NFKC", str(name))):
+            if text.strip():
+                forms.add(safe_filename(text, ""))
+                forms.add(unicodedata.normalize("NFKC", safe_filename(text, "")))
+        out.append(forms - {""})
+    return out
+
 
 @dataclass(frozen=True)
 class Workspace:
+    """The folder ``root``; ``output_dir``/``outbox_dir`` when a caller writes elsewhere."""
+
     root: Path
+    output_dir: Path | None = None
+    outbox_dir: Path | None = None
+
+    @classmethod
+    def for_output(cls, outdir: Path) -> Workspace:
+        """The workspace whose output folder is ``outdir`` (writers given a folder use it)."""
+        outdir = Path(outdir)
+        return cls(root=outdir.parent, output_dir=outdir)
+
+    @classmethod
+    def for_outbox(cls, outbox: Path) -> Workspace:
+        """The workspace whose outbox is ``outbox``."""
+        outbox = Path(outbox)
+        return cls(root=outbox.parent, outbox_dir=outbox)
 
     @property
     def rules_file(self) -> Path:
@@ -55,11 +117,108 @@ class Workspace:
 
     @property
     def outbox(self) -> Path:
-        return self.root / "outbox"
+        return Path(self.outbox_dir) if self.outbox_dir is not None else self.root / "outbox"
 
     @property
     def output(self) -> Path:
-        return self.root / "output"
+        return Path(self.output_dir) if self.output_dir is not None else self.root / "output"
+
+    def launcher_path(self, name: str, suffix: str) -> Path:
+        """``<root>/<name>.bat`` or ``.sh``: the double-click launchers ``init`` writes."""
+        return self.root / f"{name}{suffix}"
+
+    # ------------------------------------------------------------- outputs
+
+    def summary_path(self, year: int) -> Path:
+        return self.output / f"{year}年{SUMMARY_STEM}.xlsx"
+
+    @property
+    def bulletin_txt(self) -> Path:
+        return self.output / BULLETIN_TXT
+
+    @property
+    def bulletin_docx(self) -> Path:
+        return self.output / BULLETIN_DOCX
+
+    @property
+    def result_json(self) -> Path:
+        return self.output / RESULT_JSON
+
+    @property
+    def returnslips_dir(self) -> Path:
+        return self.output / RETURNSLIPS_DIR
+
+    def returnslip_path(self, unit: str) -> Path:
+        """``output/退回/退回单-<单位>.xlsx``."""
+        return self.returnslips_dir / f"{RETURNSLIP_PREFIX}{safe_filename(unit, UNKNOWN_UNIT)}.xlsx"
+
+    def returnslips(self) -> list[Path]:
+        """The 退回单 now in ``returnslips_dir`` (for removing stale ones)."""
+        folder = self.returnslips_dir
+        return sorted(folder.glob(f"{RETURNSLIP_PREFIX}*.xlsx")) if folder.is_dir() else []
+
+    @property
+    def reminders_dir(self) -> Path:
+        return self.output / REMINDERS_DIR
+
+    def reminder_path(self, unit: str) -> Path:
+        """``output/催报/<单位>.txt``."""
+        return self.reminders_dir / f"{safe_filename(unit, UNNAMED_UNIT)}.txt"
+
+    @property
+    def reminders_combined(self) -> Path:
+        return self.reminders_dir / REMINDERS_COMBINED
+
+    def template_path(self, unit_name: str, year: int) -> Path:
+        """``outbox/<year>年组工信息报送登记表-<单位>.xlsx``."""
+        return self.outbox / template_filename(unit_name, year)
+
+    def find_template(self, names: list[str], year: int | None = None) -> Path | None:
+        """The unit's template in ``outbox`` by its name, then its aliases (``names`` in that order).
+
+        The whole unit part of the file name must match, so 峡窝镇 never picks
+        峡窝镇中心校's file. Of several, the newest year wins (only ``year`` when
+        given), then files at the top of ``outbox`` over those in sub-folders.
+        """
+        outbox = self.outbox
+        if not outbox.is_dir():
+            return None
+        forms = _name_forms(names)
+        best: tuple | None = None
+        for path in outbox.rglob("*.xlsx"):
+            if path.name.startswith(("~$", ".")):
+                continue
+            match = _TEMPLATE_NAME.match(unicodedata.normalize("NFKC", path.name))
+            if not match or (year is not None and int(match.group(1)) != int(year)):
+                continue
+            stem = match.group(2).strip()
+            for rank, group in enumerate(forms):
+                if stem in group:
+                    key = (-rank, int(match.group(1)), -len(path.relative_to(outbox).parts), path.name, path)
+                    best = key if best is None or key > best else best
+                    break
+        return best[-1] if best else None
+
+    def find_reminder(self, names: list[str]) -> Path | None:
+        """``output/催报/<单位>.txt`` by the unit's name, then its aliases."""
+        folder = self.reminders_dir
+        if not folder.is_dir():
+            return None
+        by_stem = {unicodedata.normalize("NFKC", p.stem).strip(): p for p in sorted(folder.glob("*.txt"))
+                   if p.name != REMINDERS_COMBINED}
+        for group in _name_forms(names):
+            for form in sorted(group):
+                if form in by_stem:
+                    return by_stem[form]
+        return None
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.output / MAIL_DIR
+
+    @property
+    def sent_log(self) -> Path:
+        return self.mail_dir / SENT_LOG
 
     @property
     def templates(self) -> Path:

@@ -1,6 +1,7 @@
 """``zg-excel mail``: email the summary, the bulletin, templates or reminders.
 
-Only parses options, calls :mod:`zg_excel.mailer` and renders its results.
+Only parses options, calls :mod:`zg_excel.mail` and renders its results. The package is
+imported when the command runs, so ``--help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from pathlib import Path
 
 import click
 
-from zg_excel import mailer
+from zg_excel.mail.kinds import KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KINDS
 
-from .common import SetupError
+from .common import CONTEXT, SetupError, load_settings, quiet_option, workdir_option
 
 HELP = """把汇总表、通报、登记表或催报通过邮件发出。
 
@@ -48,16 +49,7 @@ HELP = """把汇总表、通报、登记表或催报通过邮件发出。
 
 def _load_units(workdir: Path) -> list:
     """The roster's units (the folder's 单位名册.xlsx, else the shipped default)."""
-    try:
-        from zg_excel.roster import load_roster
-        from zg_excel.rules import ConfigError, load_rules
-        from zg_excel.workspace import Workspace
-    except ImportError:
-        raise SetupError("名册功能不可用，无法按名册发送") from None
-    try:
-        roster = load_roster(workdir, load_rules(Workspace(workdir).rules_file))
-    except ConfigError as exc:
-        raise SetupError(str(exc)) from None
+    _rules, roster, _catalog = load_settings(workdir)
     return list(roster.units)
 
 
@@ -70,7 +62,10 @@ def _shown_path(path: Path | None, workdir: Path) -> str:
         return str(path)
 
 
-def _render(result: mailer.MailRunResult, workdir: Path, quiet: bool) -> None:
+def _render(result, workdir: Path, quiet: bool) -> None:
+    from zg_excel.mail.plan import ALREADY_SENT, DRAFTED, PARTIAL, SENT
+    from zg_excel.workspace import Workspace
+
     for item in result.results:
         if quiet and item.ok and not item.missing_address:
             continue
@@ -82,14 +77,14 @@ def _render(result: mailer.MailRunResult, workdir: Path, quiet: bool) -> None:
     if missing:
         click.echo(f"以下单位没有可用的邮箱地址（请补充名册）：{'、'.join(missing)}")
     if result.mode == "draft":
-        drafted = result.count(mailer.DRAFTED)
+        drafted = result.count(DRAFTED)
         text = f"共生成草稿 {drafted} 封"
         if drafted:
-            text += f"，在 {_shown_path(mailer.mail_dir(workdir), workdir)} 中，用 Outlook 打开后发送"
+            text += f"，在 {_shown_path(Workspace(workdir).mail_dir, workdir)} 中，用 Outlook 打开后发送"
     else:
         text = (
-            f"已发送 {result.count(mailer.SENT)} 封，部分发送 {result.count(mailer.PARTIAL)} 封，"
-            f"此前已发送过 {result.count(mailer.ALREADY_SENT)} 封"
+            f"已发送 {result.count(SENT)} 封，部分发送 {result.count(PARTIAL)} 封，"
+            f"此前已发送过 {result.count(ALREADY_SENT)} 封"
         )
     failed = len(result.failed)
     if failed:
@@ -97,10 +92,12 @@ def _render(result: mailer.MailRunResult, workdir: Path, quiet: bool) -> None:
     click.echo(text)
 
 
-def _preview(plan: mailer.MailPlan, settings: mailer.SmtpSettings) -> None:
+def _preview(plan, settings) -> None:
+    from zg_excel.mail.plan import MessageResult
+
     click.echo(f"发件人：{settings.sender}　服务器：{settings.where}（{settings.security}）")
     for item in plan.items:
-        if isinstance(item, mailer.MessageResult):
+        if isinstance(item, MessageResult):
             click.echo(f"  {item.label}：{item.message}")
             continue
         who = "、".join(b.addr for b in item.recipients()) if item.to else "（无邮箱，不发送）"
@@ -108,28 +105,21 @@ def _preview(plan: mailer.MailPlan, settings: mailer.SmtpSettings) -> None:
         click.echo(f"  {item.label} → {who}　主题：{item.subject}　附件：{files}")
 
 
-@click.command("mail", help=HELP)
-@click.option(
-    "-w",
-    "--workdir",
-    type=click.Path(file_okay=False, dir_okay=True, path_type=Path),
-    default=".",
-    show_default=True,
-    help="工作目录",
-)
+@click.command("mail", help=HELP, context_settings=CONTEXT)
+@workdir_option
 @click.option("--to", "to", multiple=True, metavar="地址|roster", help="收件人地址，可重复；写 roster 表示名册中的各单位")
 @click.option("--cc", "cc", multiple=True, metavar="地址", help="抄送地址，可重复")
 @click.option("--subject", default=None, help="邮件主题（不写则按模板生成）")
 @click.option(
     "--kind",
-    type=click.Choice(mailer.KINDS),
-    default=mailer.KIND_SUMMARY,
+    type=click.Choice(KINDS),
+    default=KIND_SUMMARY,
     show_default=True,
     help="发送内容：summary 汇总表+通报 / template 登记表 / remind 催报 / bulletin 通报",
 )
 @click.option("--send", "send", is_flag=True, help="直接通过邮件服务器发送（默认只生成草稿）")
 @click.option("--yes", "yes", is_flag=True, help="发送前不再确认")
-@click.option("-q", "--quiet", is_flag=True, help="只显示问题和汇总")
+@quiet_option
 @click.pass_context
 def mail(
     ctx: click.Context,
@@ -149,30 +139,35 @@ def mail(
     use_roster = [t for t in to if t.strip().lower() == "roster"]
     if use_roster and len(use_roster) != len(to):
         raise click.UsageError("--to roster 不能与具体地址混用；需要同时发给其他人请用 --cc")
-    if use_roster and kind == mailer.KIND_SUMMARY:
+    if use_roster and kind == KIND_SUMMARY:
         raise click.UsageError(
             "汇总表只发给指定地址（--to 地址）；给各单位发送请用 --kind template、remind 或 bulletin"
         )
-    if not use_roster and kind in (mailer.KIND_TEMPLATE, mailer.KIND_REMIND):
+    if not use_roster and kind in (KIND_TEMPLATE, KIND_REMIND):
         raise click.UsageError(f"--kind {kind} 按单位分别发送，请用 --to roster")
 
+    from zg_excel.mail.errors import AddressError, MailError
+    from zg_excel.mail.plan import plan_for_addresses, plan_for_units
+    from zg_excel.mail.send import MailRunResult, send_plan, write_drafts
+    from zg_excel.mail.settings import load_smtp_settings
+
     try:
-        settings = mailer.load_smtp_settings(workdir, os.environ, for_sending=send)
+        settings = load_smtp_settings(workdir, os.environ, for_sending=send)
         if use_roster:
             units = _load_units(workdir)
-            plan = mailer.plan_for_units(workdir, kind, units, cc=cc, subject=subject)
+            plan = plan_for_units(workdir, kind, units, cc=cc, subject=subject)
         else:
-            plan = mailer.plan_for_addresses(workdir, kind, to, cc=cc, subject=subject)
-    except mailer.AddressError as exc:
+            plan = plan_for_addresses(workdir, kind, to, cc=cc, subject=subject)
+    except AddressError as exc:
         raise click.UsageError(str(exc)) from None
-    except mailer.MailError as exc:
+    except MailError as exc:
         raise SetupError(str(exc)) from None
 
     if not send:
-        result = mailer.write_drafts(plan, workdir, sender=settings.sender)
+        result = write_drafts(plan, workdir, sender=settings.sender)
     else:
         if not plan.messages:
-            result = mailer.MailRunResult(mode="send", results=list(plan.problems))  # nothing to send
+            result = MailRunResult(mode="send", results=list(plan.problems))  # nothing to send
         else:
             if not quiet or not yes:
                 _preview(plan, settings)
@@ -182,8 +177,8 @@ def mail(
             if settings.user and password is None:
                 password = click.prompt(f"邮箱 {settings.user} 的密码（或授权码）", hide_input=True)
             try:
-                result = mailer.send_plan(plan, workdir, settings, password=password)
-            except mailer.MailError as exc:
+                result = send_plan(plan, workdir, settings, password=password)
+            except MailError as exc:
                 raise SetupError(str(exc)) from None
     _render(result, workdir, quiet)
     if not result.ok:

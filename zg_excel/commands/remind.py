@@ -35,7 +35,7 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     退出码：0 完成；2 用法或设置错误
     """
     from ..merge import merge
-    from ..remind import build_reminders, write_reminders
+    from ..outputs.reminders import build_reminders, write_reminders
     from ..rules import ConfigError
     from ..workspace import Workspace
 

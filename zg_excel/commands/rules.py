@@ -1,6 +1,7 @@
 """``zg-excel rules check``: list every problem of the rules file, roster and catalog at once.
 
-Only parses options, calls :func:`zg_excel.rules_check.check_rules` and prints the issues.
+Only parses options, calls :func:`zg_excel.settings_check.check_settings` and prints the issues.
+A settings error is a set-up error, as for every other command: exit code 2.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import click
 
 from zg_excel.issues import ERROR, SEVERITY_ZH
 
-from .common import CONTEXT, SetupError
+from .common import CONTEXT, SetupError, workdir_option
 
 
 @click.group("rules", context_settings=CONTEXT)
@@ -25,8 +26,7 @@ def rules() -> None:
 
 
 @rules.command("check", context_settings=CONTEXT)
-@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
+@workdir_option
 def rules_check(workdir: Path) -> None:
     """一次列出 rules.toml、单位名册.xlsx、媒体目录.xlsx 中的全部问题（含行号或键名）。
 
@@ -35,13 +35,13 @@ def rules_check(workdir: Path) -> None:
 
     \b
     示例：zg-excel rules check -w 2026组工信息
-    退出码：0 没有错误；1 有错误（逐条列出）；2 工作目录不存在
+    退出码：0 没有错误；2 有错误（逐条列出，与 merge 等命令遇到设置错误时相同）或工作目录不存在
     """
-    from zg_excel.rules_check import check_rules
+    from zg_excel.settings_check import check_settings
 
     if not workdir.is_dir():
         raise SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
-    issues = check_rules(workdir)
+    issues = check_settings(workdir)
     errors = [i for i in issues if i.severity == ERROR]
     for i in sorted(issues, key=lambda i: i.sort_key()):
         where = i.where()
@@ -53,4 +53,4 @@ def rules_check(workdir: Path) -> None:
         click.echo(f"\n共{len(errors)}个错误、{warnings}个警告，请改正后再运行合并。")
     else:
         click.echo("\n规则文件、单位名册、媒体目录检查通过" + (f"（{warnings}个警告请核实）" if warnings else "") + "。")
-    sys.exit(1 if errors else 0)
+    sys.exit(2 if errors else 0)

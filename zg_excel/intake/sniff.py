@@ -41,9 +41,6 @@ SPREADSHEET_EXTENSIONS = frozenset(
      ".ods", ".fods", ".csv", ".tsv", ".xls5", ".numbers", ".htm", ".html", ".xml"}
 )
 
-# Kinds a sniff can end in. Readable formats:
-READABLE = ("xlsx", "xlsm", "xlsb", "ods", "xls", "biff", "text")
-
 
 @dataclass
 class Sniffed:
@@ -59,10 +56,6 @@ class Sniffed:
     kind: str
     detail: str = ""
     zip: zipfile.ZipFile | None = None
-
-    @property
-    def readable(self) -> bool:
-        return self.kind in READABLE
 
 
 def is_lock_file_name(name: str) -> bool:

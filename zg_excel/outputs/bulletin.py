@@ -2,20 +2,25 @@
 
 The context is the documented interface for districts that write their own
 template (README, 通报模板); every number in it comes from the ``Result`` and is
-formatted once here, so the text, the .docx and the workbook agree.
+formatted once here, so the text, the .docx and the workbook agree. District
+figures shared with the workbook come from ``outputs.report``, period texts
+from ``result.period``, dates and points from ``text``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..rules import round_half_up
+from ..text import date_cn, months_text, points_text, round_half_up
 from ..workspace import atomic_write_bytes
-from .summary import months_text, overview, period_label, previous_of
+from .report import overview, period_label, previous_of
+
+if TYPE_CHECKING:
+    from ..result import Result
 
 CN_DIGITS = "零一二三四五六七八九十"
-QUARTERS = ("第一季度", "第二季度", "第三季度", "第四季度")
 
 
 def cn(n: int) -> str:
@@ -35,29 +40,19 @@ def inert(text: str) -> str:
     return text
 
 
-def date_cn(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
-def pts(value) -> str:
-    from ..scoring import fmt
-
-    return fmt(value)
-
-
-def bulletin_title(result) -> str:
+def bulletin_title(result: Result) -> str:
     if result.final:
         return f"关于{result.year}年度{_district(result)}组工信息宣传工作情况的通报"
-    q = QUARTERS[(result.as_of.month - 1) // 3]
+    q = result.period.quarter_name
     return f"关于{result.year}年{q}{_district(result)}组工信息宣传工作情况的通报"
 
 
-def _district(result) -> str:
-    return result.rules.data.get("bulletin", {}).get("district", "全区")
+def _district(result: Result) -> str:
+    return result.rules.bulletin.district
 
 
-def attachment_title(result) -> str:
-    q = "年度" if result.final else QUARTERS[(result.as_of.month - 1) // 3]
+def attachment_title(result: Result) -> str:
+    q = result.period.title_text
     return f"{result.year}年{q}组工信息考核积分排名表"
 
 
@@ -77,9 +72,9 @@ def _change(then: int, now: int, unit: str = "个") -> str:
 def _points_change(diff) -> str:
     """``增加535分`` / ``减少5分`` / ``持平``."""
     if diff > 0:
-        return f"增加{pts(diff)}分"
+        return f"增加{points_text(diff)}分"
     if diff < 0:
-        return f"减少{pts(-diff)}分"
+        return f"减少{points_text(-diff)}分"
     return "持平"
 
 
@@ -88,18 +83,18 @@ def _month_counts(t, months) -> str:
     return "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in months)
 
 
-def build_context(result, *, issued: dt.date | None = None) -> dict:
+def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
     """Everything the bulletin template may use (documented in the README).
 
     Every figure comes from the ``Result`` through :func:`summary.overview` or the
     unit tallies, formatted once here, so that the text agrees with the 排名总表
     and the 图表 sheet cell by cell.
     """
-    conf = result.rules.data.get("bulletin", {})
+    conf = result.rules.bulletin
     ov = overview(result)
     units = result.units
-    top = int(conf.get("praise_top", 3))
-    rise = int(conf.get("praise_rise", 2))
+    top = conf.praise_top
+    rise = conf.praise_rise
     prev = ov.previous
     categories, behind, risers = [], [], []
     for cat in result.rules.categories:
@@ -109,14 +104,14 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
         rows = []
         for t in group:
             change = prev.rank_change(t) if prev is not None else None
-            rows.append({"unit": inert(t.unit), "rank": t.rank, "total": pts(t.total), "points": pts(t.points),
-                         "credit": pts(t.credit), "target": pts(t.prorated_target), "annual": pts(t.annual_target),
+            rows.append({"unit": inert(t.unit), "rank": t.rank, "total": points_text(t.total), "points": points_text(t.points),
+                         "credit": points_text(t.credit), "target": points_text(t.prorated_target), "annual": points_text(t.annual_target),
                          "submissions": t.submissions_year, "returned": t.returned, "on_track": not t.behind_prorated,
-                         "rank_change": change, "text": f"{inert(t.unit)}（{pts(t.total)}分）"})
+                         "rank_change": change, "text": f"{inert(t.unit)}（{points_text(t.total)}分）"})
         praised = [r for r, t in zip(rows, group) if t.total > 0 and not t.behind_prorated][:top]
         goal = "全年目标" if result.final else "序时目标"
-        lagging = [{"unit": inert(t.unit), "total": pts(t.total), "target": pts(t.prorated_target),
-                    "text": f"{inert(t.unit)}（{pts(t.total)}分，{goal}{pts(t.prorated_target)}分）"}
+        lagging = [{"unit": inert(t.unit), "total": points_text(t.total), "target": points_text(t.prorated_target),
+                    "text": f"{inert(t.unit)}（{points_text(t.total)}分，{goal}{points_text(t.prorated_target)}分）"}
                    for t in group if t.returned and t.behind_prorated]
         categories.append({"name": cat, "units": rows, "praised": praised})
         if lagging:
@@ -162,8 +157,8 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
             "as_of": prev.as_of,
             "as_of_text": date_cn(prev.as_of),
             "quarter": prev.quarter,
-            "points_total": pts(ov.prev_points_total),
-            "points_added": pts(ov.points_total - ov.prev_points_total),
+            "points_total": points_text(ov.prev_points_total),
+            "points_added": points_text(ov.points_total - ov.prev_points_total),
             "points_change": _points_change(ov.points_total - ov.prev_points_total),
             "submissions_total": ov.prev_submissions_total,
             "submissions_added": ov.submissions_total - ov.prev_submissions_total,
@@ -174,15 +169,15 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
         }
     return {
         "title": bulletin_title(result),
-        "addressees": conf.get("addressees", ""),
-        "issuer": conf.get("issuer", ""),
-        "method_name": conf.get("method_name", ""),
+        "addressees": conf.addressees,
+        "issuer": conf.issuer,
+        "method_name": conf.method_name,
         "district": _district(result),
         "year": result.year,
         "as_of": result.as_of,
         "as_of_text": date_cn(result.as_of),
         "period": period_label(result),
-        "quarter": (result.as_of.month - 1) // 3 + 1,
+        "quarter": result.period.quarter,
         "final": result.final,
         "units_total": ov.units_total,
         "units_returned": ov.units_returned,
@@ -190,7 +185,7 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
         "submissions_total": ov.submissions_total,
         "events_scored": ov.events_scored,
         "by_level": dict(ov.by_level),
-        "points_total": pts(ov.points_total),
+        "points_total": points_text(ov.points_total),
         "units_on_track": [inert(u) for u in ov.units_on_track],
         "categories": categories,
         "behind": behind,
@@ -205,7 +200,7 @@ def build_context(result, *, issued: dt.date | None = None) -> dict:
     }
 
 
-def render_text(result, template_text: str, *, issued: dt.date | None = None) -> str:
+def render_text(result: Result, template_text: str, *, issued: dt.date | None = None) -> str:
     import jinja2
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True,
@@ -231,7 +226,7 @@ def rank_change_text(change: int | None) -> str:
     return f"↑{change}" if change > 0 else f"↓{-change}" if change < 0 else "持平"
 
 
-def attachment_table(result) -> dict:
+def attachment_table(result: Result) -> dict:
     """The 通报's attachment: the ranking by category (same figures as the 排名总表)."""
     prev = previous_of(result)
     header = ["排名"] + (["较上期"] if prev is not None else []) + [
@@ -251,12 +246,12 @@ def attachment_table(result) -> dict:
             if prev is not None:
                 row.append(rank_change_text(prev.rank_change(t)))
             row += [t.unit if t.returned else f"{t.unit}（未报送）", str(t.submissions_year),
-                    pts(t.points), pts(t.credit), pts(t.total), pts(t.prorated_target), progress]
+                    points_text(t.points), points_text(t.credit), points_text(t.total), points_text(t.prorated_target), progress]
             rows.append(row)
     return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": widths}
 
 
-def write_bulletin(result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:
+def write_bulletin(result: Result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:
     """Write 通报.txt (UTF-8 with BOM, CRLF: opens right in Windows Notepad) and 通报.docx."""
     written = []
     atomic_write_bytes(Path(txt_path), ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
@@ -264,7 +259,7 @@ def write_bulletin(result, text: str, txt_path: Path, docx_path: Path | None = N
     if docx_path is not None:
         from .docx_bulletin import write_bulletin_docx
 
-        seal = result.rules.data.get("bulletin", {}).get("seal", False) is True
+        seal = result.rules.bulletin.seal
         write_bulletin_docx(text, docx_path, attachment=attachment_table(result), seal=seal)
         written.append(Path(docx_path))
     return written

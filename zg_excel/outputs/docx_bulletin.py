@@ -103,7 +103,6 @@ LINE_PITCH_TW = 579
 # (w:docGrid w:type="linesAndChars" w:charSpace="-842") would do the same in
 # Word/WPS, but LibreOffice snaps every 16 pt character to two 15.8 pt grid
 # cells (14 chars per line), so only the line grid is declared.
-CHARS_PER_LINE = 28
 BODY_CHAR_SPACING_TW = -5
 
 CHAR_TW = SIZE_BODY_PT * 20  # one 3号 character = 320 twips (nominal)

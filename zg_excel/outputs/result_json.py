@@ -1,15 +1,23 @@
-"""``result.json``: the machine-readable result of a merge (WORKBOOKS.md contract)."""
+"""``result.json``: the machine-readable result of a merge, for other programs.
+
+Every points value is a fixed-point string rounded once, half up
+(``text.round_half_up``); the keys are a stable contract (tests/test_result_contract.py).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..rules import round_half_up
+from ..text import round_half_up
 from ..workspace import atomic_open
 
+if TYPE_CHECKING:
+    from ..result import Result
 
-def result_dict(result, *, issues: bool = True) -> dict:
+
+def result_dict(result: Result, *, issues: bool = True) -> dict:
     """The contract's keys (and a few more), from the ``Result`` only.
 
     ``issues=False`` leaves the list of issues out (``write_result_json`` streams it).
@@ -21,16 +29,16 @@ def result_dict(result, *, issues: bool = True) -> dict:
             "unit": t.unit,
             "category": t.category,
             "returned": t.returned,
-            "points": round_half_up(t.points, places),
-            "credit": round_half_up(t.credit, places),
-            "total": round_half_up(t.total, places),
+            "points": str(round_half_up(t.points, places)),
+            "credit": str(round_half_up(t.credit, places)),
+            "total": str(round_half_up(t.total, places)),
             "submissions_by_month": {str(m): n for m, n in t.submissions_by_month.items()},
             "submissions_year": t.submissions_year,
             "provincial_org_adoptions": t.provincial_org_adoptions,
             "short_months": list(t.short_months),
             "targets": dict(t.targets),
-            "annual_target": round_half_up(t.annual_target, places),
-            "prorated_target": round_half_up(t.prorated_target, places),
+            "annual_target": str(round_half_up(t.annual_target, places)),
+            "prorated_target": str(round_half_up(t.prorated_target, places)),
             "rank": t.rank,
             "adoptions_by_level": dict(t.adoptions_by_level),
             "files": list(t.files),
@@ -50,15 +58,15 @@ def result_dict(result, *, issues: bool = True) -> dict:
     }
 
 
-def _previous(result, places: int) -> dict | None:
+def _previous(result: Result, places: int) -> dict | None:
     p = result.previous
     if p is None:
         return None
     return {"as_of": p.as_of.isoformat(), "label": p.label,
-            "units": {u.unit: {"total": round_half_up(u.total, places), "rank": u.rank} for u in p.units.values()}}
+            "units": {u.unit: {"total": str(round_half_up(u.total, places)), "rank": u.rank} for u in p.units.values()}}
 
 
-def write_result_json(result, path: Path) -> Path:
+def write_result_json(result: Result, path: Path) -> Path:
     """``result_dict`` as indented UTF-8 JSON; the issues (one per problem row: a city has hundreds of
     thousands) are encoded one at a time rather than built into one list and one string."""
     data = result_dict(result, issues=False)

@@ -4,7 +4,7 @@ Each slip lists, for one unit, every error-level problem of its files (file,
 sheet, row, column, what was typed, the problem, how to fix it) and asks for
 the whole file to be sent again. Problems of files that belong to no known
 unit go on one slip, ``退回单-未识别单位.xlsx``. Slips live in
-``output/退回/``; a slip of a unit that no longer has errors is removed, so
+``output/退回/`` (names from ``Workspace.returnslip_path``); a slip of a unit that no longer has errors is removed, so
 the folder always matches the latest merge. Rendered from the ``Result``
 only; text is written as inert strings (no formulas, no links).
 """
@@ -14,28 +14,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import re
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..check import fix_text
 from ..issues import ERROR, Issue
-from ..workspace import atomic_target
-from .summary import period_label
+from ..text import date_cn
+from ..workspace import UNKNOWN_UNIT, Workspace, atomic_target
+from .report import period_label
 
-FOLDER = "退回"
-PREFIX = "退回单-"
-UNKNOWN_UNIT = "未识别单位"
+if TYPE_CHECKING:
+    from ..result import Result
+
 FONT = "宋体"
 COLUMNS = (("文件", 30), ("工作表", 10), ("行", 6), ("列", 14), ("填写内容", 18), ("问题", 40), ("修改方法", 44))
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
-
-
-def slip_filename(unit: str) -> str:
-    safe = _UNSAFE.sub("_", unit).strip().strip(".") or UNKNOWN_UNIT
-    return f"{PREFIX}{safe[:80]}.xlsx"
-
-
 def _lines(text: str, width: float) -> int:
     """Lines a wrapped 10-point cell of ``width`` characters needs (CJK characters count double)."""
     if not text:
@@ -44,7 +37,7 @@ def _lines(text: str, width: float) -> int:
     return max(1, math.ceil(shown / max(width - 1, 1)))
 
 
-def slip_issues(result) -> dict[str, list[Issue]]:
+def slip_issues(result: Result) -> dict[str, list[Issue]]:
     """Error-level issues per unit (files of no known unit under ``未识别单位``), in roster order.
 
     Issues of superseded files are left out (the newer file is the one that
@@ -66,33 +59,32 @@ def slip_issues(result) -> dict[str, list[Issue]]:
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
 
-def write_return_slips(result, outdir: Path) -> list[Path]:
+def write_return_slips(result: Result, outdir: Path) -> list[Path]:
     """Write ``outdir/退回/退回单-<单位>.xlsx`` for every unit with errors; remove stale slips.
 
     ``outdir`` is the output folder of the merge. Returns the slips written.
     """
-    folder = Path(outdir) / FOLDER
+    ws = Workspace.for_output(Path(outdir))
     written: list[Path] = []
     for unit, issues in slip_issues(result).items():
-        path = folder / slip_filename(unit)
+        path = ws.returnslip_path(unit)
         _write_slip(path, result, unit, issues)
         written.append(path)
-    if folder.is_dir():
-        keep = {p.name for p in written}
-        for old in folder.glob(f"{PREFIX}*.xlsx"):
-            if old.name not in keep and old.is_file():
-                old.unlink()
+    keep = {p.name for p in written}
+    for old in ws.returnslips():
+        if old.name not in keep and old.is_file():
+            old.unlink()
     return written
 
 
-def _write_slip(path: Path, result, unit: str, issues: list[Issue]) -> None:
+def _write_slip(path: Path, result: Result, unit: str, issues: list[Issue]) -> None:
     import xlsxwriter
 
     tmp = atomic_target(path)
     try:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_formulas": False, "strings_to_urls": False,
                                        "strings_to_numbers": False, "in_memory": True})
-        issuer = str(result.rules.data.get("bulletin", {}).get("issuer", "区委组织部"))
+        issuer = result.rules.bulletin.issuer
         wb.set_properties({"title": f"关于{unit}报送文件问题的退回单", "author": issuer,
                            "created": dt.datetime.combine(result.as_of, dt.time(0))})
         ws = wb.add_worksheet("退回单")
@@ -113,8 +105,8 @@ def _write_slip(path: Path, result, unit: str, issues: list[Issue]) -> None:
         files = list(dict.fromkeys(i.file for i in issues))
         ws.merge_range(1, 0, 1, last,
                        f"{heading}：{unit if unit != UNKNOWN_UNIT else '、'.join(files)}    "
-                       f"统计期间：{period_label(result)}（截至{result.as_of.year}年{result.as_of.month}月"
-                       f"{result.as_of.day}日）    问题共{len(issues)}处", text)
+                       f"统计期间：{period_label(result)}（截至{date_cn(result.as_of)}）"
+                       f"    问题共{len(issues)}处", text)
         ws.set_row(1, 32)
         intro = ("你单位报送的文件中有以下问题，相应的行（或整个文件）本次未能计分或计数。"
                  "请按“修改方法”逐条修改后，重新报送整个文件（不要只报送修改的行，也不要改动工作表名称和表头）。"
@@ -142,7 +134,7 @@ def _write_slip(path: Path, result, unit: str, issues: list[Issue]) -> None:
             ws.write_string(r, 6, fix_text(issue), cell)
         end = header_row + len(issues) + 2
         day = result.generated.date() if isinstance(result.generated, dt.datetime) else dt.date.today()
-        ws.merge_range(end, 0, end, last, f"{issuer}    {day.year}年{day.month}月{day.day}日",
+        ws.merge_range(end, 0, end, last, f"{issuer}    {date_cn(day)}",
                        wb.add_format({**base, "align": "right"}))
         ws.set_landscape()
         ws.set_paper(9)  # A4

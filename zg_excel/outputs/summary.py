@@ -14,7 +14,10 @@ whole.
 
 The previous period (rank change, points added) comes from
 ``result.previous`` (:func:`zg_excel.previous.previous_standings`) when the
-merge set it; without it those columns are left out.
+merge set it; without it those columns are left out. Figures the 通报 shows
+too come from ``outputs.report``; period texts from ``result.period``; points
+are rounded by ``text.round_half_up`` (:func:`num`) and the file name is
+``Workspace.summary_path``.
 """
 
 from __future__ import annotations
@@ -23,15 +26,20 @@ import datetime as dt
 import math
 import os
 import unicodedata
-from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..issues import SEVERITY_ZH
 from ..model import OUTCOME_ZH, SCORED
-from ..rules import default_rules_text, flatten, round_half_up
+from ..rules import default_rules_text, flatten
+from ..text import months_text, points_text
+from ..text import points_number as num
 from ..workspace import atomic_target
+from .report import levels_high_first, overview, period_label, previous_of
+
+if TYPE_CHECKING:
+    from ..result import Result
 
 try:  # Python 3.11+
     import tomllib
@@ -58,104 +66,6 @@ TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
 ON_TRACK_HEAD = "序时进度"
 
 
-def summary_filename(result) -> str:
-    return f"{result.year}年组工信息考核汇总表.xlsx"
-
-
-def period_label(result) -> str:
-    """``2026年1月至9月`` (or ``2026年全年`` at year end)."""
-    if result.final:
-        return f"{result.year}年全年"
-    return f"{result.year}年1月至{result.as_of.month}月" if result.as_of.month > 1 else f"{result.year}年1月"
-
-
-def quarter_of(result) -> int:
-    return (result.as_of.month - 1) // 3 + 1
-
-
-def num(value: Fraction, places: int = 2) -> float:
-    """A points value as the number Excel shows: rounded once, half up."""
-    if value.denominator in (1, 2):  # whole and half points are exact in binary
-        return value.numerator / value.denominator
-    return float(round_half_up(value, places))
-
-
-def pts_text(value: Fraction) -> str:
-    """A points value for text (``50``, ``37.5``), as the 通报 writes it."""
-    from ..scoring import fmt
-
-    return fmt(value)
-
-
-def previous_of(result):
-    """The previous period's standings (``zg_excel.previous.Previous``) when the merge set them."""
-    return getattr(result, "previous", None)
-
-
-def levels_high_first(result) -> list[str]:
-    return list(reversed(result.rules.levels))
-
-
-@dataclass(frozen=True)
-class Overview:
-    """The district-wide figures the 图表 sheet and the 通报's 总体情况 both show."""
-
-    units_total: int
-    units_returned: int
-    not_returned: list[str]
-    submissions_total: int
-    events_scored: int  # scored rows with points > 0, as the ranking's 录用 columns
-    by_level: dict[str, int]  # highest level first
-    by_category_level: dict[str, dict[str, int]]
-    points_total: Fraction  # the units' own points (credit is a share of them: not added)
-    credit_total: Fraction
-    units_on_track: list[str]
-    monthly_by_category: dict[str, dict[int, int]]
-    previous: object | None = None
-    prev_submissions_total: int | None = None
-    prev_events_scored: int | None = None
-    prev_points_total: Fraction | None = None
-    prev_credit_total: Fraction | None = None
-    prev_units_on_track: list[str] = field(default_factory=list)
-
-
-def overview(result) -> Overview:
-    """Sums of the units' tallies; the one place the 通报 and the workbook take them from."""
-    units = result.units
-    levels = levels_high_first(result)
-    by_cat_level: dict[str, dict[str, int]] = {}
-    monthly: dict[str, dict[int, int]] = {}
-    for cat in result.rules.categories:
-        group = [t for t in units if t.category == cat]
-        if not group:
-            continue
-        by_cat_level[cat] = {lv: sum(t.adoptions_by_level.get(lv, 0) for t in group) for lv in levels}
-        monthly[cat] = {m: sum(t.submissions_by_month.get(m, 0) for t in group)
-                        for m in range(1, result.months_elapsed + 1)}
-    by_level = {lv: sum(c[lv] for c in by_cat_level.values()) for lv in levels}
-    prev = previous_of(result)
-    extra = {}
-    if prev is not None:
-        extra = dict(previous=prev, prev_submissions_total=prev.submissions_total,
-                     prev_events_scored=prev.events_scored, prev_points_total=prev.points_total,
-                     prev_credit_total=sum((u.credit for u in prev.units.values()), Fraction(0)),
-                     prev_units_on_track=list(prev.units_on_track))
-    return Overview(
-        units_total=len(units),
-        units_returned=sum(1 for t in units if t.returned),
-        not_returned=[t.unit for t in units if not t.returned],
-        submissions_total=sum(t.submissions_year for t in units),
-        events_scored=sum(by_level.values()),
-        by_level=by_level,
-        by_category_level=by_cat_level,
-        points_total=sum((t.points for t in units), Fraction(0)),
-        credit_total=sum((t.credit for t in units), Fraction(0)),
-        units_on_track=[t.unit for t in units if t.returned and not t.behind_prorated],
-        monthly_by_category=monthly,
-        **extra,
-    )
-
-
 def _hf(text: str) -> str:
     """Text for a page header/footer: '&' is a control character there."""
     return text.replace("&", "&&")
@@ -164,7 +74,7 @@ def _hf(text: str) -> str:
 class _Book:
     """Thin wrapper: formats made once, and the print setup every sheet shares."""
 
-    def __init__(self, path: str, result):
+    def __init__(self, path: str, result: Result):
         import xlsxwriter
 
         self.result = result
@@ -240,7 +150,7 @@ class _Book:
         hf = f'&9&"{FONT},Regular"'  # size first: digits after "&9" would be read as the size
         ws.set_header(f"&L{hf}{_hf(title)}&R{hf}{_hf(period_label(self.result))}（截至{self.result.as_of.isoformat()}）",
                       {"margin": 0.3})
-        issuer = _hf(str(self.result.rules.data.get("bulletin", {}).get("issuer", "")))
+        issuer = _hf(self.result.rules.bulletin.issuer)
         ws.set_footer(f"&L{hf}&A&C{hf}第 &P 页，共 &N 页&R{hf}{issuer}", {"margin": 0.3})
 
     def sheet(self, name: str, title: str, columns: list[tuple[str, float]], *, landscape: bool = True,
@@ -318,7 +228,7 @@ def _s(ws, r: int, c: int, value, fmt) -> None:
         fit_row(ws, r, text_lines(str(value), widths[c]))
 
 
-def write_summary(result, path: Path) -> Path:
+def write_summary(result: Result, path: Path) -> Path:
     path = Path(path)
     tmp = atomic_target(path)
     try:
@@ -343,24 +253,7 @@ def write_summary(result, path: Path) -> Path:
 # ------------------------------------------------------------------ 排名总表
 
 
-def months_text(months) -> str:
-    """``[1, 2, 3, 5]`` → ``1—3月、5月`` (runs of three or more months as a range)."""
-    ms = sorted(set(months))
-    parts: list[str] = []
-    i = 0
-    while i < len(ms):
-        j = i
-        while j + 1 < len(ms) and ms[j + 1] == ms[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{ms[i]}—{ms[j]}月")
-        else:
-            parts.extend(f"{m}月" for m in ms[i:j + 1])
-        i = j + 1
-    return "、".join(parts)
-
-
-def target_keys(result) -> list[str]:
+def target_keys(result: Result) -> list[str]:
     """The targets any category has, in a fixed order (one ✓/✗ column each)."""
     found = {k for c in result.rules.categories.values() for k in c.target_keys}
     return [k for k in TARGET_ORDER if k in found] + sorted(found - set(TARGET_ORDER))
@@ -370,7 +263,7 @@ def target_head(key: str) -> str:
     return TARGET_HEAD.get(key, key)
 
 
-def ranking_columns(result) -> list[tuple[str, float]]:
+def ranking_columns(result: Result) -> list[tuple[str, float]]:
     """The 排名总表 columns (header, width), for this run (previous period, year end)."""
     prev = previous_of(result)
     cols = [("排名", 5)]
@@ -408,7 +301,7 @@ def _mark(book: _Book, ws, r: int, c: int, ok: bool | None, *, final_fail: bool,
         _s(ws, r, c, f"{prefix}✗", book.bad_c if final_fail else book.warn_c)
 
 
-def _ranking(book: _Book, result) -> None:
+def _ranking(book: _Book, result: Result) -> None:
     prev = previous_of(result)
     levels = levels_high_first(result)
     cols = ranking_columns(result)
@@ -422,7 +315,7 @@ def _ranking(book: _Book, result) -> None:
         if not group:
             continue
         annual = result.rules.categories[cat].annual_points
-        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{pts_text(annual)}分）",
+        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{points_text(annual)}分）",
                        book.band)
         r += 1
         book.ranking_spans[cat] = (r, r + len(group) - 1, index)
@@ -572,7 +465,7 @@ class _Flow:
         return first
 
 
-def _charts(book: _Book, result) -> None:
+def _charts(book: _Book, result: Result) -> None:
     """The district figures as small tables and native charts, one block per figure (portrait A4).
 
     The per-category charts plot the 排名总表's own cells (units, 总积分, 序时目标,
@@ -677,7 +570,7 @@ def _charts(book: _Book, result) -> None:
     place(rr + 2, chart)
 
     # 3. Monthly submissions trend: table + one line per category and the total.
-    months = list(range(1, result.months_elapsed + 1))
+    months = list(result.period.months)
     r = flow.block(2 + len(months) + 1 + CHART_ROWS)
     heading(r, "各月报送条数（计入考核口径）", ["月份"] + cats + ["合计"])
     for i, m in enumerate(months):
@@ -745,14 +638,14 @@ def _event_columns():
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
-def _events_in_order(result):
+def _events_in_order(result: Result):
     order = {t.unit: t.order for t in result.units}
     return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.where[0], e.line))
 
 
-def _details(book: _Book, result) -> None:
+def _details(book: _Book, result: Result) -> None:
     """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
-    from ..scoring import PerObject, fmt
+    from ..scoring import PerObject
     from .rowstream import RowStream
 
     cols = _event_columns()
@@ -774,21 +667,20 @@ def _details(book: _Book, result) -> None:
             where = e.where
             add([e.unit, e.title, e.form, e.outlet_text, e.outlet, e.level or e.outlet_level,
                  (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars, minutes,
-                 f"×{fmt(m)}" if m != 1 else None, number(e.points), e.section,
+                 f"×{points_text(m)}" if m != 1 else None, number(e.points), e.section,
                  number(e.credit) if e.credit else None, OUTCOME_ZH.get(e.outcome, e.outcome),
                  e.explanation, where[0], where[1], e.line],
                 formats if e.outcome == SCORED else bad)
     ws.autofilter(2, 0, max(rows.row - 1, 3), len(cols) - 1)
 
 
-def ledger_period(result) -> tuple[dt.date, dt.date]:
+def ledger_period(result: Result) -> tuple[dt.date, dt.date]:
     """First day of the as-of date's quarter, and the as-of date."""
-    q = quarter_of(result)
-    return dt.date(result.year, 3 * q - 2, 1), result.as_of
+    return result.period.quarter_start, result.as_of
 
 
-def ledger_events(result) -> list:
-    """The 台帐 rows (method §六.3): scored rows of the quarter at 市级 or above.
+def ledger_events(result: Result) -> list:
+    """The 台帐 rows (the ledger the method asks each quarter): scored rows of the quarter at 市级 or above.
 
     Adoptions and digests by 市级-or-higher outlets come first; the quarter's
     endorsements by 市级-or-higher leaders follow (the 批示件 is kept on file
@@ -804,9 +696,9 @@ def ledger_events(result) -> list:
                                        e.where[0], e.line))
 
 
-def _ledger(book: _Book, result) -> None:
+def _ledger(book: _Book, result: Result) -> None:
     """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
-    q = quarter_of(result)
+    q = result.period.quarter
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
             ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
@@ -846,7 +738,7 @@ def _ledger(book: _Book, result) -> None:
 # ------------------------------------------------------------------ 月度报送 and the rest
 
 
-def _monthly(book: _Book, result) -> None:
+def _monthly(book: _Book, result: Result) -> None:
     cols = [("类别", 9), ("单位", 26)] + [(f"{m}月", 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
                                                                           ("全年下限", 6), ("零报送月数", 6)]
     ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
@@ -880,11 +772,10 @@ def _monthly(book: _Book, result) -> None:
                    "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份。")
 
 
-def _credits(book: _Book, result) -> None:
+def _credits(book: _Book, result: Result) -> None:
     cols = [("对口处室", 10), ("来源单位", 18), ("稿件标题", 32), ("媒体", 16), ("录用日期", 11),
             ("单位得分", 8), ("比例", 6), ("对口积分", 8), ("说明", 30), ("来源文件", 22), ("行号", 5)]
     ws = book.sheet(CREDITS, f"{period_label(result)}对口处室积分明细", cols)
-    from ..scoring import fmt
 
     frac = result.rules.credit_fraction
     ratio = f"{frac.numerator}/{frac.denominator}"
@@ -899,7 +790,7 @@ def _credits(book: _Book, result) -> None:
             e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
             stream.add([line.section, e.unit, e.title or "", e.outlet or e.outlet_text or "",
                         (e.date - _EXCEL_EPOCH).days if e.date else None, num(e.points), ratio,
-                        num(line.credit), f"{e.unit}得{fmt(e.points)}分 × {ratio} = {fmt(line.credit)}",
+                        num(line.credit), f"{e.unit}得{points_text(e.points)}分 × {ratio} = {points_text(line.credit)}",
                         e.where[0], e.line], formats, blanks=True)
     r = stream.row
     if r == 3:
@@ -915,7 +806,7 @@ def _credits(book: _Book, result) -> None:
             r += 1
 
 
-def _issues(book: _Book, result) -> None:
+def _issues(book: _Book, result: Result) -> None:
     cols = [("严重程度", 7), ("单位", 16), ("文件", 22), ("工作表", 8), ("行", 5), ("列", 10), ("值", 14),
             ("问题", 40), ("处理", 18), ("修改建议", 30)]
     ws = book.sheet(ISSUES, f"{period_label(result)}报送文件问题清单", cols)
@@ -939,7 +830,7 @@ def _issues(book: _Book, result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
-def _files(book: _Book, result) -> None:
+def _files(book: _Book, result: Result) -> None:
     cols = [("文件", 36), ("状态", 9), ("单位", 22), ("格式", 6), ("识别依据", 9), ("录用行数", 7),
             ("报送行数", 7), ("说明", 40)]
     ws = book.sheet(FILES, f"收件文件夹中的全部文件（{len(result.files)}个）", cols)
@@ -960,7 +851,7 @@ def _files(book: _Book, result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
-def _rules(book: _Book, result) -> None:
+def _rules(book: _Book, result: Result) -> None:
     cols = [("项目", 32), ("取值", 50), ("来源", 14)]
     ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols, landscape=False,
                     subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改")

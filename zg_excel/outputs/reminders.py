@@ -8,23 +8,27 @@ The text names the unit's 联系人 from the roster when there is one, says what
 is missing and by when, in the polite tone of an office notice; the combined
 list (催报汇总) is the same facts, one line per unit, for a group chat.
 
-Nothing here rescores anything: every figure is the ``Result``'s.
-:func:`write_reminders` writes ``output/催报/<单位>.txt`` (read by
-``zg-excel mail --to roster --kind remind``) and ``output/催报/催报汇总.txt``.
+An output like the 通报 and the 退回单: nothing here rescores anything, every
+figure is the ``Result``'s, the period texts are ``result.period``'s and the
+file names ``Workspace``'s. :func:`write_reminders` writes
+``output/催报/<单位>.txt`` (read by ``zg-excel mail --to roster --kind remind``)
+and ``output/催报/催报汇总.txt``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .workspace import atomic_write_bytes
+from ..text import date_cn, months_text, points_text
+from ..workspace import Workspace, atomic_write_bytes
 
-REMIND_DIR = "催报"
-COMBINED_NAME = "催报汇总"
+if TYPE_CHECKING:
+    from ..result import Result
+    from ..tally import UnitTally
+
 DEFAULT_DEADLINE_DAYS = 5
 WEEKDAYS = "一二三四五六日"
 
@@ -34,9 +38,6 @@ SHORT_MONTHS = "short_months"
 ZERO_MONTHS = "zero_months"
 YEARLY_BEHIND = "yearly_behind"
 POINTS_BEHIND = "points_behind"
-
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
 
 @dataclass(frozen=True)
 class Reminder:
@@ -78,10 +79,6 @@ class Reminders:
         return next((r for r in self.items if r.unit == unit), None)
 
 
-def date_cn(d: dt.date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
-
-
 def deadline_text(d: dt.date) -> str:
     return f"{d.month}月{d.day}日（星期{WEEKDAYS[d.weekday()]}）"
 
@@ -94,25 +91,11 @@ def default_deadline(issued: dt.date, days: int = DEFAULT_DEADLINE_DAYS) -> dt.d
     return d
 
 
-def _pts(value: Fraction) -> str:
-    from .scoring import fmt
-
-    return fmt(value)
-
-
-def _months(months) -> str:
-    from .outputs.summary import months_text
-
-    return months_text(months)
-
-
-def _reasons(t, result) -> list[tuple[str, str]]:
+def _reasons(t: UnitTally, result: Result) -> list[tuple[str, str]]:
     """(kind, phrase) for one unit's tally; empty when nothing needs reminding."""
     cat = result.rules.categories[t.category]
-    year = result.year
     if not t.returned:
-        span = f"{year}年1—{result.as_of.month}月" if result.as_of.month > 1 else f"{year}年1月"
-        return [(NOT_RETURNED, f"尚未报送{span}组工信息统计表")]
+        return [(NOT_RETURNED, f"尚未报送{result.period.span_text}组工信息统计表")]
     out: list[tuple[str, str]] = []
     if cat.monthly_submissions and t.short_months:
         counts = "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in t.short_months)
@@ -120,18 +103,17 @@ def _reasons(t, result) -> list[tuple[str, str]]:
     elif not cat.monthly_submissions:
         zero = [m for m, n in sorted(t.submissions_by_month.items()) if n == 0]
         if zero:
-            out.append((ZERO_MONTHS, f"{_months(zero)}没有报送组工信息"))
+            out.append((ZERO_MONTHS, f"{months_text(zero)}没有报送组工信息"))
     if cat.yearly_submissions:
-        need = Fraction(cat.yearly_submissions) if result.final else \
-            Fraction(cat.yearly_submissions) * result.months_elapsed / 12
+        need = result.period.share(cat.yearly_submissions)
         if t.submissions_year < need:
             out.append((YEARLY_BEHIND, f"已报送{t.submissions_year}条，全年应不少于{cat.yearly_submissions}条"))
     if t.behind_prorated:
         if result.final:
-            out.append((POINTS_BEHIND, f"积分{_pts(t.total)}分，未达到全年目标{_pts(t.annual_target)}分"))
+            out.append((POINTS_BEHIND, f"积分{points_text(t.total)}分，未达到全年目标{points_text(t.annual_target)}分"))
         else:
-            out.append((POINTS_BEHIND, f"积分{_pts(t.total)}分，低于序时进度目标{_pts(t.prorated_target)}分"
-                                       f"（全年目标{_pts(t.annual_target)}分）"))
+            out.append((POINTS_BEHIND, f"积分{points_text(t.total)}分，低于序时进度目标{points_text(t.prorated_target)}分"
+                                       f"（全年目标{points_text(t.annual_target)}分）"))
     return out
 
 
@@ -152,7 +134,7 @@ def _ask(kinds: set[str], deadline: dt.date) -> str:
     return "".join(asks)
 
 
-def _message(unit: str, contact: str, reasons: list[tuple[str, str]], *, result, deadline: dt.date,
+def _message(unit: str, contact: str, reasons: list[tuple[str, str]], *, result: Result, deadline: dt.date,
              issuer: str, issued: dt.date) -> str:
     greeting = f"{contact}同志：您好！" if contact else f"{unit}：您好！"
     kinds = {k for k, _ in reasons}
@@ -169,12 +151,11 @@ def _message(unit: str, contact: str, reasons: list[tuple[str, str]], *, result,
     return "\n".join(lines) + "\n"
 
 
-def build_reminders(result, *, deadline: dt.date | None = None, issued: dt.date | None = None) -> Reminders:
+def build_reminders(result: Result, *, deadline: dt.date | None = None, issued: dt.date | None = None) -> Reminders:
     """A reminder for every unit that is behind, in roster order, and the combined list."""
-    conf = result.rules.data.get("bulletin", {})
-    issuer = str(conf.get("issuer", ""))
+    issuer = result.rules.bulletin.issuer
     issued = issued or dt.date.today()
-    days = int(result.rules.data.get("remind", {}).get("deadline_days", DEFAULT_DEADLINE_DAYS))
+    days = result.rules.remind.deadline_days
     deadline = deadline or default_deadline(issued, days)
     contacts = {u.name: (u.contact or "").strip() for u in result.roster}
     items: list[Reminder] = []
@@ -202,11 +183,6 @@ def build_reminders(result, *, deadline: dt.date | None = None, issued: dt.date 
                      combined="\n".join(lines) + "\n", roster_units=tuple(u.name for u in result.roster))
 
 
-def reminder_filename(unit: str) -> str:
-    """``<单位>.txt``, with characters no file system accepts replaced."""
-    return _UNSAFE.sub("_", unit).strip(" .") + ".txt"
-
-
 def _bytes(text: str) -> bytes:
     """UTF-8 with BOM and CRLF: opens right in Windows Notepad and pastes cleanly."""
     return ("\ufeff" + text.replace("\r\n", "\n").replace("\n", "\r\n")).encode("utf-8")
@@ -219,19 +195,19 @@ def write_reminders(reminders: Reminders, outdir: Path) -> list[Path]:
     an earlier run is removed when that unit no longer needs a reminder, so that
     ``zg-excel mail --kind remind`` never sends a stale one; other files stay.
     """
-    folder = Path(outdir) / REMIND_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace.for_output(Path(outdir))
+    ws.reminders_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for r in reminders.items:
-        path = folder / reminder_filename(r.unit)
+        path = ws.reminder_path(r.unit)
         atomic_write_bytes(path, _bytes(r.text))
         written.append(path)
     current = {p.name for p in written}
     for unit in reminders.roster_units:
-        stale = folder / reminder_filename(unit)
+        stale = ws.reminder_path(unit)
         if stale.name not in current and stale.is_file():
             stale.unlink()
-    combined = folder / f"{COMBINED_NAME}.txt"
+    combined = ws.reminders_combined
     atomic_write_bytes(combined, _bytes(reminders.combined))
     written.append(combined)
     return written

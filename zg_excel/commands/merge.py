@@ -1,0 +1,77 @@
+"""``zg-excel merge``: merge the inbox, score, write the summary workbook, bulletin and result.json.
+
+Only parses options, calls :func:`zg_excel.merge.merge` and
+:func:`zg_excel.outputs.write.write_outputs`, prints a short summary and sets
+the exit code (1 when the result holds an error-level issue).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .common import CONTEXT, load_settings, parse_date, quiet_option, workdir_option
+
+
+@click.command("merge", context_settings=CONTEXT)
+@workdir_option
+@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
+@click.option("--as-of", "as_of", callback=parse_date, default=None,
+              help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
+@click.option("--date", "issued", callback=parse_date, default=None, help="通报的成文日期（默认今天）")
+@quiet_option
+def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
+    """合并 inbox/ 中各单位报回的文件，计分，生成汇总表、通报和 result.json。
+
+    \b
+    示例：zg-excel merge -w 2026组工信息 --as-of 2026-09-30
+    输出（output/）：2026年组工信息考核汇总表.xlsx、通报.txt、通报.docx、result.json
+    退出码：0 无错误；1 有需要处理的错误（见问题清单）；2 用法或设置错误
+    """
+    from zg_excel.merge import merge as merge_returns
+    from zg_excel.outputs.write import write_outputs
+    from zg_excel.workspace import Workspace
+
+    loaded = load_settings(workdir)
+    ws = Workspace(workdir)
+
+    def progress(stage: str, done: int, total: int, name: str) -> None:
+        if stage == "read" and not quiet:
+            click.echo(f"[{done}/{total}] {name}", err=True)
+
+    result = merge_returns(workdir, year=year, as_of=as_of, progress=progress, loaded=loaded)
+    written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
+    render_merge_summary(result, written, quiet)
+    sys.exit(1 if result.issues.has_errors else 0)
+
+
+def render_merge_summary(result, written, quiet: bool) -> None:
+    """The console summary of a merge: counts and written files (unless quiet), then the first 20 errors."""
+    from zg_excel.model import OUTCOME_ZH
+    from zg_excel.rules import round_half_up
+
+    rows = result.rows
+    returned = sum(1 for t in result.units if t.returned)
+    errors = result.issues.count("error")
+    if not quiet:
+        click.echo("")
+        click.echo(f"{result.year}年度，截至{result.as_of.isoformat()}：{returned}/{len(result.units)}个单位有报送文件，"
+                   f"共{len(result.files)}个文件")
+        click.echo(f"录用登记共读取{rows['read']}行：计分{rows['scored']}行" + "".join(
+            f"，{OUTCOME_ZH[k]}{rows[k]}行" for k in rows if k not in ("read", "scored") and rows[k]))
+        click.echo(f"合计积分 {round_half_up(sum((t.points for t in result.units), 0))}；"
+                   f"问题：错误{errors}个，警告{result.issues.count('warning')}个，提示{result.issues.count('info')}个")
+        missing = [t.unit for t in result.units if not t.returned]
+        if missing:
+            click.echo("未报送：" + "、".join(missing))
+        for p in written:
+            click.echo(f"已写出：{p}")
+    if errors:
+        shown = [i for i in result.issues.sorted() if i.severity == "error"][:20]
+        click.echo(f"有{errors}个错误需要处理（详见汇总表“问题清单”）：", err=True)
+        for i in shown:
+            click.echo(f"  {i.where()}：{i.message}", err=True)
+        if errors > len(shown):
+            click.echo(f"  ……另有{errors - len(shown)}个", err=True)

@@ -1,0 +1,15 @@
+"""What can be sent: the kinds of message, light enough for the command's ``--kind`` choices at start-up."""
+
+from __future__ import annotations
+
+KIND_SUMMARY = "summary"
+KIND_TEMPLATE = "template"
+KIND_REMIND = "remind"
+KIND_BULLETIN = "bulletin"
+KINDS = (KIND_SUMMARY, KIND_TEMPLATE, KIND_REMIND, KIND_BULLETIN)
+KIND_ZH = {
+    KIND_SUMMARY: "汇总表",
+    KIND_TEMPLATE: "登记表",
+    KIND_REMIND: "催报",
+    KIND_BULLETIN: "通报",
+}

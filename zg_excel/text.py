@@ -1,0 +1,108 @@
+"""Text conventions shared by every output: file names, Chinese dates, points as text, month lists.
+
+The one owner of each convention: a file name is made safe only by
+:func:`safe_filename`, a date is written in Chinese only by :func:`date_cn`, a
+points value is rounded for display only by :func:`round_half_up` (exact, half
+up, once) and written as text only by :func:`points_text` (as a workbook number
+by :func:`points_number`). Nothing here reads
+the rules or a ``Result``; the modules that do import this one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from fractions import Fraction
+
+__all__ = ["WINDOWS_RESERVED", "date_cn", "months_text", "points_number", "points_text", "round_half_up",
+           "safe_filename"]
+
+# What no file system of the three (Windows, macOS, Linux) accepts in a name,
+# plus every control character (C0, DEL and C1).
+_UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]+')
+_SPACES = re.compile(r"\s+")
+WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in range(1, 10)}
+                             | {f"LPT{i}" for i in range(1, 10)})
+
+
+def safe_filename(name: str, fallback: str = "未命名", limit: int = 80) -> str:
+    """``name`` made safe as a file name (or stem) on Windows, macOS and Linux.
+
+    Each run of characters a file system refuses (``\\ / : * ? " < > |`` and
+    control characters, DEL included) becomes one ``_``; runs of white space
+    become one space; leading and trailing dots and spaces go (Windows drops
+    them silently); at most ``limit`` characters are kept. A Windows device
+    name (``CON``, ``com1.txt``) gets a trailing ``_``. Empty → ``fallback``.
+    """
+    text = _UNSAFE_FILENAME.sub("_", str(name))
+    text = _SPACES.sub(" ", text).strip(" .")
+    text = text[:limit].rstrip(" .")
+    if not text:
+        return fallback
+    if text.split(".")[0].upper() in WINDOWS_RESERVED:
+        text = text[: max(limit - 1, 1)] + "_"
+    return text
+
+
+def date_cn(d: dt.date) -> str:
+    """``2026年9月30日``."""
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def round_half_up(x: Fraction | int, places: int = 2) -> Decimal:
+    """``x`` rounded half up (away from zero at .5) to ``places`` decimals, exactly.
+
+    The one rounding of a points value, done once for display: ``str()`` of the
+    result is the fixed-point text (``12.50``, ``-0.01``, ``3``).
+    """
+    x = Fraction(x)
+    n = abs(x) * 10**places
+    q, r = divmod(n.numerator, n.denominator)
+    if 2 * r >= n.denominator:
+        q += 1
+    if x < 0 and q:
+        q = -q
+    return Decimal(q).scaleb(-places) if places else Decimal(q)
+
+
+def points_text(x: Fraction | int, places: int = 2) -> str:
+    """A points value for text: exact when it has a short decimal form, else rounded half up.
+
+    ``50``, ``37.5``, ``0.25``; ``1/3`` → ``0.33``; ``-1/2`` → ``-0.5``.
+    """
+    x = Fraction(x)
+    den = x.denominator
+    if den == 1:
+        return str(x.numerator)  # most points are whole numbers
+    if den == 2:
+        return f"{'-' if x < 0 else ''}{abs(x.numerator) // 2}.5"
+    for p in range(places + 1):
+        if (x * 10**p).denominator == 1:
+            return str(round_half_up(x, p))
+    return str(round_half_up(x, places))
+
+
+def points_number(x: Fraction | int, places: int = 2) -> float:
+    """A points value as the number a workbook cell holds: ``round_half_up`` once, as a float."""
+    x = Fraction(x)
+    if x.denominator in (1, 2):  # whole and half points are exact in binary
+        return x.numerator / x.denominator
+    return float(round_half_up(x, places))
+
+
+def months_text(months) -> str:
+    """``[1, 2, 3, 5]`` → ``1—3月、5月`` (runs of three or more months as a range)."""
+    ms = sorted(set(months))
+    parts: list[str] = []
+    i = 0
+    while i < len(ms):
+        j = i
+        while j + 1 < len(ms) and ms[j + 1] == ms[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ms[i]}—{ms[j]}月")
+        else:
+            parts.extend(f"{m}月" for m in ms[i:j + 1])
+        i = j + 1
+    return "、".join(parts)
