@@ -6,7 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from tests.fill import fill_return
-from zg_excel.template import template_filename, write_template
+from zg_excel.template import write_template
 from zg_excel.workspace import Workspace, init_workspace
 
 YEAR = 2026
@@ -22,7 +22,7 @@ def make_workdir(root: Path) -> Path:
 
 def template_for(root: Path, unit: str) -> Path:
     rules, roster, catalog = Workspace(root).load()
-    out = root / "outbox" / template_filename(unit, YEAR)
+    out = Workspace(root).template_path(unit, YEAR)
     if not out.exists():
         write_template(out, unit=roster.find(unit), year=YEAR, roster=roster, catalog=catalog, rules=rules)
     return out

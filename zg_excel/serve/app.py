@@ -31,7 +31,7 @@ from flask import Flask, Response, g, request, send_file
 from ..check import FOUND_BY_ZH, SUB_OUTCOME_ZH, _counts_line, _verdict, _where, fix_text
 from ..model import OUTCOME_ZH, SCORED
 from ..result import FAILED, SKIPPED
-from ..scoring import fmt
+from ..text import points_text as fmt
 from .pages import render
 from .settings import ServeSettings
 from .store import DOWNLOAD_ZH, Desk, MergeBusy, Outcome, latest_downloads, run_merge
@@ -242,7 +242,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
                "csrf": csrf_for("o|" + token_hash(token)), "message": message, "snap": snap,
                "refresh": 3 if snap is None or stale else 0,
                "month_label": f"{today.year}年{today.month}月"}
-        downloads = latest_downloads(workdir)
+        downloads = latest_downloads(workdir, desk.period()[0])
         ctx["downloads"] = [(k, DOWNLOAD_ZH[k], dt.datetime.fromtimestamp(p.stat().st_mtime).strftime("%m-%d %H:%M"))
                             for k, p in downloads.items()]
         if snap is not None:
@@ -300,7 +300,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
     def office_download(token: str, key: str):
         if not office_ok(token):
             return not_found()
-        path = latest_downloads(workdir).get(key)
+        path = latest_downloads(workdir, desk.period()[0]).get(key)
         if path is None:
             return not_found()
         return send_file(path, as_attachment=True, download_name=path.name, max_age=0)

@@ -29,9 +29,11 @@ from ..check import FileCheck, _file_check
 from ..intake.raw import FileFailure, RawBook
 from ..intake.sniff import sniff_bytes
 from ..issues import ERROR
-from ..merge import list_inbox, resolve_period, score_books
+from ..merge import list_inbox, score_books
+from ..period import resolve_period
 from ..model import EventRow
 from ..result import FAILED, MERGED, REJECTED, SKIPPED, Result
+from ..text import safe_filename
 from ..workspace import Workspace
 from .settings import ServeSettings
 from .tokens import serve_dir
@@ -41,7 +43,6 @@ CACHE_DIR = ".cache"
 STAGING_DIR = ".staging"
 _EXT = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls", "biff": ".xls",
         "text": ".csv"}
-_UNSAFE = set('/\\:*?"<>|\0')
 _SNIFF_ZH = {
     "empty": "文件是空的（0 字节）",
     "lock_file": "这是 Excel/WPS 打开文件时自动生成的临时锁定文件，不是报表",
@@ -59,8 +60,7 @@ def sha256(data: bytes) -> str:
 
 def safe_folder(unit: str) -> str:
     """A folder name for a roster unit (roster names are trusted, but never a path)."""
-    name = "".join("_" if c in _UNSAFE or ord(c) < 32 else c for c in unit).strip().lstrip(".")
-    return name or "_"
+    return safe_filename(unit).lstrip(".") or "_"
 
 
 class BookCache:
@@ -260,7 +260,7 @@ class Desk:
                 continue
             out.sha = sha256(data)
             sniffed = sniff_bytes(data, shown)
-            if not sniffed.readable:
+            if sniffed.kind not in _EXT:  # the kinds the readers read
                 out.reason = _SNIFF_ZH.get(sniffed.kind, _SNIFF_ZH["not_spreadsheet"]) 
                 continue
             ext = _EXT[sniffed.kind]
@@ -460,20 +460,14 @@ def run_merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None =
         _MERGE_LOCK.release()
 
 
-def latest_downloads(workdir: Path) -> dict[str, Path]:
-    """The office's downloads: the latest summary workbook and 通报 in output/ (fixed names, nothing else)."""
-    out_dir = Workspace(Path(workdir)).output
+def latest_downloads(workdir: Path, year: int) -> dict[str, Path]:
+    """The office's downloads: the year's summary workbook and the 通报 in output/ (fixed names, nothing else)."""
+    ws = Workspace(Path(workdir))
     found: dict[str, Path] = {}
-    if not out_dir.is_dir():
-        return found
-    summaries = sorted((p for p in out_dir.glob("*考核汇总表.xlsx") if p.is_file() and not p.name.startswith(".")),
-                       key=lambda p: p.stat().st_mtime)
-    if summaries:
-        found["summary"] = summaries[-1]
-    for key, name in (("bulletin-docx", "通报.docx"), ("bulletin-txt", "通报.txt")):
-        p = out_dir / name
-        if p.is_file():
-            found[key] = p
+    for key, path in (("summary", ws.summary_path(year)), ("bulletin-docx", ws.bulletin_docx),
+                      ("bulletin-txt", ws.bulletin_txt)):
+        if path.is_file():
+            found[key] = path
     return found
 
 
