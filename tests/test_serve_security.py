@@ -417,3 +417,26 @@ def test_one_merge_at_a_time(site):
     finally:
         store_mod._MERGE_LOCK.release()
     assert not (site.root / "output" / "通报.txt").exists()
+
+
+def test_a_file_the_office_drops_into_the_inbox_is_seen_without_rereading(site, files, monkeypatch):
+    import shutil
+
+    shutil.copy(files["good_b"], site.root / "inbox" / "乙单位邮件报来.xlsx")
+    snap, stale = site.desk.snapshot(wait=True)
+    assert not stale and [e.unit for e in snap.entries] == [UNIT_B]
+    page = site.client.get(site.path(UNIT_B)).text
+    assert "乙单位邮件报来.xlsx" in page and "本单位当前积分：<b>15</b>" in page
+    assert "乙单位邮件报来" not in site.client.get(site.path(UNIT_A)).text
+
+    # pages never read the inbox again: the books come from the content-hash cache
+    import zg_excel.intake.worker as worker
+
+    def no_reading(*a, **k):
+        raise AssertionError("a page re-read the inbox")
+
+    monkeypatch.setattr(worker, "read_books", no_reading)
+    assert site.client.get(site.path()).status_code == 200
+    assert site.client.get(site.path(UNIT_B)).status_code == 200
+    fresh = Desk(site.root, site.settings, year=YEAR, as_of=AS_OF)  # a restart: the on-disk cache
+    assert [e.unit for e in fresh.scan()] == [UNIT_B]
