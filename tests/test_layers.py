@@ -35,8 +35,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("result",),
     # one run over the inbox, per-file checks, templates, checks of the user's settings
     ("merge", "check", "template", "rules_check", "settings_check", "launchers"),
-    # views of a result, and mail
-    ("outputs", "mail"),
+    # views of a result, mail, and the web server (serve; mail.plan reads its links)
+    ("outputs", "mail", "serve"),
     # the command line
     ("commands", "cli", "__main__"),
 ]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from flask import Flask, Response, g, request, send_file
 
-from ..check import FOUND_BY_ZH, SUB_OUTCOME_ZH, _counts_line, _verdict, _where, fix_text
+from ..check import FOUND_BY_ZH, SUB_OUTCOME_ZH, counts_line, verdict, issue_where, fix_text
 from ..model import OUTCOME_ZH, SCORED
 from ..result import FAILED, SKIPPED
 from ..text import points_text as fmt
@@ -87,15 +87,15 @@ def _outcome_view(o: Outcome) -> dict:
         return view
     view["found_by"] = FOUND_BY_ZH.get(fc.found_by, fc.found_by)
     if fc.unit and o.accepted:
-        line = _counts_line("录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
+        line = counts_line("录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
         if fc.scoring:
             line += f"；可计分的合计{fmt(fc.points)}分"
         if fc.credit:
             line += f"（另给对口处室{fmt(fc.credit)}分）"
         view["events_line"] = line
-        view["subs_line"] = _counts_line("报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
+        view["subs_line"] = counts_line("报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
                                          "counted")
-        view["verdict"] = _verdict(fc)
+        view["verdict"] = verdict(fc)
         delta = (o.after or 0) - (o.before or 0)
         view.update(before=_pts(o.before), after=_pts(o.after),
                     delta=("增加" + fmt(delta) + "分" if delta > 0 else "减少" + fmt(-delta) + "分" if delta < 0
@@ -105,7 +105,7 @@ def _outcome_view(o: Outcome) -> dict:
                         for e in o.events]
     for title, group in (("需要修改", fc.errors), ("请核实", fc.warnings)):
         if group and fc.status not in (FAILED, SKIPPED):  # an unread file: its reason says it all
-            view["groups"].append((title, [{"where": _where(i) or "整个文件", "message": i.message + (
+            view["groups"].append((title, [{"where": issue_where(i) or "整个文件", "message": i.message + (
                 f"（填的是“{i.value}”）" if i.value and i.value not in i.message else ""), "fix": fix_text(i)}
                 for i in group]))
     return view

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from ..check import FileCheck, _file_check
+from ..check import FileCheck, file_check
 from ..intake.raw import FileFailure, RawBook
 from ..intake.sniff import sniff_bytes
 from ..issues import ERROR
@@ -315,7 +315,7 @@ class Desk:
 
     def _check(self, unit: str, out: Outcome, book, relpath: str, now: dt.datetime) -> None:
         result = self.score([(relpath, book, now)])
-        fc = _file_check(Path(relpath), out.name, result)
+        fc = file_check(Path(relpath), out.name, result)
         out.check = fc
         if fc.status in (FAILED, SKIPPED):
             out.reason = fc.message or "无法读取"
