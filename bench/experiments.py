@@ -118,6 +118,10 @@ def read(workdir: Path, n: int = 300) -> None:
     from python_calamine import CalamineWorkbook
 
     import zg_excel.intake.readers as R
+    from zg_excel.intake.raw import RawBook
+    from zg_excel.intake.readers.docprops import ooxml_doc_props
+    from zg_excel.intake.readers.parts import sheet_parts
+    from zg_excel.intake.readers.scan import scan_sheet
     from zg_excel.workspace import Workspace
 
     ws = Workspace(workdir)
@@ -141,8 +145,8 @@ def read(workdir: Path, n: int = 300) -> None:
 
     def scan(i: int) -> None:
         zf = zipfile.ZipFile(io.BytesIO(datas[i]))
-        for _, part in R._sheet_parts(zf).items():
-            R._scan_sheet(zf, part, lim)
+        for _, part in sheet_parts(zf).items():
+            scan_sheet(zf, part, lim)
 
     def floor(i: int) -> None:
         wb = CalamineWorkbook.from_path(paths[i])
@@ -151,11 +155,11 @@ def read(workdir: Path, n: int = 300) -> None:
 
     print(f"{len(paths)} files of {workdir}:")
     t("read_book (whole reader path)", lambda i: R.read_book(paths[i], lim))
-    t("  pre-scan: _scan_sheet over every sheet part", scan)
+    t("  pre-scan: scan_sheet over every sheet part", scan)
     t("  calamine: every sheet, to_python(skip_empty_area=False)", cal)
     t("  calamine: 报送登记 + 录用登记 + _zg only", lambda i: cal(i, ("报送登记", "录用登记", "_zg")))
-    t("  _ooxml_doc_props", lambda i: R._ooxml_doc_props(zipfile.ZipFile(io.BytesIO(datas[i])),
-                                                         R.RawBook(path="", format="xlsx", sheets=[])))
+    t("  ooxml_doc_props", lambda i: ooxml_doc_props(zipfile.ZipFile(io.BytesIO(datas[i])),
+                                                         RawBook(path="", format="xlsx", sheets=[])))
     try:
         from zg_excel.merge import _ParseInWorker
 

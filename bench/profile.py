@@ -51,7 +51,7 @@ TIMED = [
     ("zg_excel.outputs.summary", "(book, result)"),  # every sheet writer
     ("zg_excel.outputs.summary", "_Book.close"),
     ("zg_excel.outputs.docx_bulletin", "write_bulletin_docx"),
-    ("zg_excel.cli", "_render_merge_summary"),
+    ("zg_excel.commands.merge", "render_merge_summary"),
 ]
 # merge.py's own imports from the package are timed too (new pipeline steps show up by themselves).
 
@@ -180,7 +180,7 @@ STAGES = [  # (stage, markers: a frame whose function part starts with one of th
     ("bulletin: other", ["write_bulletin ("]),
     ("result.json", ["write_result_json (", "result_dict ("]),
     ("outputs: other", ["write_outputs ("]),
-    ("console summary", ["_render_merge_summary ("]),
+    ("console summary", ["render_merge_summary ("]),
     ("merge: other", ["merge ("]),
 ]
 

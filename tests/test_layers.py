@@ -25,7 +25,7 @@ PACKAGE = ROOT / "zg_excel"
 # Bottom (0) to top. A dotted name covers the module and, for a package, every module in it.
 LAYERS: list[tuple[str, ...]] = [
     # plain values and the untrusted-file boundary; the package root holds only version constants
-    ("zg_excel", "values", "issues", "schema", "model", "text", "memory", "cli_zh", "intake"),
+    ("zg_excel", "values", "issues", "schema", "model", "text", "memory", "cli_zh", "intake", "files"),
     # settings and reference data, and where they live on disk
     ("rules", "roster", "period", "workspace"),
     # one return, one event, one unit's rows

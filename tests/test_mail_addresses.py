@@ -49,10 +49,13 @@ def test_parse_address_rejects(text):
 
 
 def test_parse_address_list_splits_roster_cells():
-    good, bad = parse_address_list("a@example.cn；Ｂ@example.cn、 a@example.cn  oops", name="峡窝镇")
+    good, bad = parse_address_list("a@example.cn；Ｂ@example.cn、 a@example.cn", name="峡窝镇")
     assert [b.addr for b in good] == ["a@example.cn", "B@example.cn"]
     assert all(b.name == "峡窝镇" for b in good)
-    assert bad == ["oops"]
+    assert bad == []
+    # one bad piece rejects the whole cell: a part of it is never used
+    assert parse_address_list("a@example.cn；Ｂ@example.cn  oops") == ([], ["oops"])
+    assert parse_address_list("a@x.cn Bcc: evil@attacker.example") == ([], ["Bcc:"])
     assert parse_address_list("a@example.cn\r\nBcc: evil@x.com") == ([], ["a@example.cnBcc: evil@x.com"])
     assert parse_address_list("") == ([], [])
     (box,), bad = parse_address_list("张三 <zs@example.cn>", name="峡窝镇")

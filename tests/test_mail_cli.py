@@ -147,7 +147,7 @@ def test_cli_send_prompts_for_password(workdir, smtp_server, certs):
         ["-w", str(workdir), "--to", "b@example.cn", "--send", "--yes"],
         env={"ZG_SMTP_PASSWORD": "nope-wrong"},
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # refused before any message: a set-up error
     assert "拒绝登录" in result.output and "nope-wrong" not in result.output
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -21,6 +22,7 @@ from zg_excel.mail.plan import (
     plan_summary,
     plan_templates,
 )
+from zg_excel.mail.errors import MailConnectionError
 from zg_excel.mail.send import send_plan, write_drafts
 from zg_excel.mail.settings import SmtpSettings
 from zg_excel.workspace import Workspace
@@ -200,21 +202,19 @@ def test_send_starttls_refused_login(workdir, smtp_server, certs):
     wrong = "wrong-password-123"
     plan = plan_bulletin(workdir, to=["a@example.cn"])
     plan.items.extend(plan_summary(workdir, ["b@example.cn"]).items)
-    result = send_plan(plan, workdir, settings, password=wrong)
-    assert [r.status for r in result.results] == [FAILED, FAILED]
-    assert all("拒绝登录" in r.message and "未发送" in r.message for r in result.results)
-    assert all(wrong not in r.message and PASSWORD not in r.message for r in result.results)
+    with pytest.raises(MailConnectionError) as caught:
+        send_plan(plan, workdir, settings, password=wrong)
+    message = str(caught.value)
+    assert "拒绝登录" in message and "未发送任何邮件" in message
+    assert wrong not in message and PASSWORD not in message
     assert server.received == []
     assert not Workspace(workdir).sent_log.exists()
 
 
 def test_send_starttls_untrusted_certificate(workdir, smtp_server, certs):
     server = smtp_server(tls_context=certs.server_ctx, require_starttls=True)
-    result = send_plan(
-        plan_summary(workdir, ["a@example.cn"]), workdir, _settings(server, security="starttls")
-    )
-    (item,) = result.results
-    assert item.status == FAILED and "证书验证失败" in item.message
+    with pytest.raises(MailConnectionError, match="证书验证失败"):
+        send_plan(plan_summary(workdir, ["a@example.cn"]), workdir, _settings(server, security="starttls"))
     assert server.received == []
 
 
@@ -234,8 +234,8 @@ def test_send_implicit_ssl(workdir, smtp_server, certs):
 def test_starttls_not_offered(workdir, smtp_server, certs):
     server = smtp_server()
     settings = _settings(server, security="starttls", cafile=certs.ca)
-    (item,) = send_plan(plan_summary(workdir, ["a@example.cn"]), workdir, settings).results
-    assert item.status == FAILED and "STARTTLS" in item.message
+    with pytest.raises(MailConnectionError, match="STARTTLS"):
+        send_plan(plan_summary(workdir, ["a@example.cn"]), workdir, settings)
 
 
 def test_recipient_refused_partially_and_fully(workdir, smtp_server):
@@ -268,13 +268,9 @@ def test_unreachable_server(workdir, units):
     settings = SmtpSettings(
         host=LOOPBACK, port=port, security="none", sender=parse_address("zzb@example.cn"), timeout=5
     )
-    result = send_plan(plan_bulletin(workdir, units=units), workdir, settings)
-    by_unit = {r.label: r for r in result.results}
-    for name in ("峡窝镇", "峡窝镇中心校"):
-        assert by_unit[name].status == FAILED
-        assert "无法连接邮件服务器" in by_unit[name].message and "未发送" in by_unit[name].message
-    assert by_unit["城关街道"].status == NO_ADDRESS
-    assert not result.ok
+    with pytest.raises(MailConnectionError) as caught:
+        send_plan(plan_bulletin(workdir, units=units), workdir, settings)
+    assert f"无法连接邮件服务器 {LOOPBACK}:{port}" in str(caught.value) and "未发送任何邮件" in str(caught.value)
     assert not Workspace(workdir).sent_log.exists()
 
 
@@ -284,3 +280,76 @@ def test_draft_names_are_safe_file_names(workdir):
     assert result.ok
     assert [r.draft_path.name for r in result.results] == ["通报-a_b_c_.eml", "通报-a_b_c_-2.eml"]
     assert all(r.draft_path.is_file() and r.missing_address for r in result.results)
+
+
+# --------------------------------------------------------------------------
+# Issue 12 item 11: the real command with the server down; item 12: a roster cell with CR/LF.
+# --------------------------------------------------------------------------
+
+def _zg(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "zg_excel", *args], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"}, timeout=120)
+
+
+def _folder_with_emails(tmp_path, cells: dict[int, str] | None = None):
+    import openpyxl
+
+    wd = tmp_path / "2026组工信息"
+    done = _zg("init", str(wd), "-q", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    book = openpyxl.load_workbook(wd / "单位名册.xlsx")
+    sheet = book.worksheets[0]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, 5).value = (cells or {}).get(row, f"u{row}@example.cn")
+    book.save(wd / "单位名册.xlsx")
+    return wd
+
+
+def test_cli_send_with_server_down_exits_2_naming_the_server(tmp_path):
+    wd = _folder_with_emails(tmp_path)
+    port = _free_port()  # nothing listens there
+    (wd / "mail.toml").write_text(f'[smtp]\nhost = "{LOOPBACK}"\nport = {port}\nsecurity = "none"\n'
+                                  'from = "zzb@example.cn"\n', encoding="utf-8")
+    assert _zg("template", "-w", str(wd), "-q", cwd=tmp_path).returncode == 0
+    done = _zg("mail", "-w", str(wd), "--to", "roster", "--kind", "template", "--send", "--yes", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"无法连接邮件服务器 {LOOPBACK}:{port}" in done.stderr and "未发送任何邮件" in done.stderr
+    assert "Traceback" not in done.stderr and "项未完成" not in done.stdout
+    assert not Workspace(wd).sent_log.exists()
+
+
+def test_cli_send_with_failures_exits_1(tmp_path, smtp_server):
+    wd = _folder_with_emails(tmp_path)
+    server = smtp_server(RecordingHandler(refuse=["u3@example.cn"]))
+    (wd / "mail.toml").write_text(f'[smtp]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\n'
+                                  'from = "zzb@example.cn"\n', encoding="utf-8")
+    assert _zg("template", "-w", str(wd), "-q", cwd=tmp_path).returncode == 0
+    done = _zg("mail", "-w", str(wd), "--to", "roster", "--kind", "template", "--send", "--yes", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "1 项未完成" in done.stdout and "u3@example.cn" in done.stdout
+    assert len(server.received) == 16
+
+
+BCC_CELL = "a@x.cn\r\nBcc: evil@attacker.example"
+
+
+@pytest.mark.parametrize("cell", [BCC_CELL, "a@x.cn\nevil@attacker.example"])
+def test_roster_email_cell_with_line_break_is_refused(tmp_path, cell):
+    wd = _folder_with_emails(tmp_path, {2: cell})
+    check = _zg("rules", "check", "-w", str(wd), cwd=tmp_path)
+    assert check.returncode == 2
+    assert "单位名册.xlsx / 第2行 / 邮箱" in check.stdout and "换行" in check.stdout
+    done = _zg("mail", "-w", str(wd), "--to", "roster", "--kind", "bulletin", cwd=tmp_path)
+    assert done.returncode == 2 and "第2行" in done.stderr and "换行" in done.stderr
+    assert not list((wd / "output").rglob("*.eml"))
+
+
+def test_mailer_never_sends_to_part_of_a_bad_cell(workdir):
+    for cell in (BCC_CELL, "a@x.cn Bcc: evil@attacker.example", "a@x.cn\nevil@attacker.example"):
+        plan = plan_bulletin(workdir, units=[_unit("峡窝镇", cell)])
+        (item,) = plan.items
+        assert item.to == () and "evil" not in "".join(b.addr for b in item.recipients())
+        assert "无效" in item.note

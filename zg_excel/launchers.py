@@ -26,7 +26,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .workspace import Workspace, atomic_write_bytes
+from .files import atomic_write_bytes
+from .workspace import Workspace
 
 BAT_ENCODING = "gbk"
 

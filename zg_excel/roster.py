@@ -154,10 +154,19 @@ def _rows_by_header(rows, columns, what, name) -> list[tuple[int, dict[str, str]
     out = []
     for r in range(header_at + 1, len(rows)):
         row = rows[r]
-        rec = {c: (clean_text(row[i]) if i < len(row) else None) or "" for c, i in index.items()}
+        rec = {c: (_cell_text(c, row[i]) if i < len(row) else None) or "" for c, i in index.items()}
         if any(rec.values()):
             out.append((r + 1, rec))
     return out
+
+
+_RAW_COLUMNS = ("邮箱",)  # kept as typed: a line break there must be refused, not joined into a space
+
+
+def _cell_text(column: str, value) -> str | None:
+    if column in _RAW_COLUMNS and isinstance(value, str):
+        return value.strip() or None
+    return clean_text(value)
 
 
 def _default_rows(name: str) -> list[tuple[int, dict[str, str]]]:
@@ -175,6 +184,7 @@ def default_catalog_rows() -> list[dict[str, str]]:
 
 
 _EMAIL_SPLIT = re.compile(r"[,，;；、\s]+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _NAMED = re.compile(r"[^<>,，;；、]*<([^<>]+)>")
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>.]+$")
 
@@ -215,7 +225,7 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
     issues: list[Issue] = []
     if not rows:
         issues.append(Issue(ERROR, f"{kind.code}_empty", f"{kind.what}只有表头，没有任何{kind.item}", file=file,
-                            fix=f"请在表头下逐行填写{kind.item}，或删除这个文件以使用内置默认{kind.what}"))
+                            fix=f"请在表头下逐行填写{kind.item}（可参照 zg-excel init 新建的{kind.what}）"))
         return issues
     categories = "、".join(rules.categories)
     levels = "/".join(rules.levels)
@@ -236,8 +246,13 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
                                     file=file, row=r, column="类别", value=cat,
                                     fix=f"请把类别改为 {categories} 之一；要增加类别，请在 rules.toml 中增加 "
                                         f"[categories.\"{cat}\"]"))
-            bad = _bad_addresses(rec.get("邮箱", ""))
-            if bad:
+            email = rec.get("邮箱", "")
+            if _CONTROL.search(email):
+                shown = _CONTROL.sub("↵", email)
+                issues.append(Issue(ERROR, "roster_bad_email", f"“{name}”的邮箱“{shown}”中含有换行或控制字符，不能作为收件地址",
+                                    file=file, row=r, column="邮箱", value=shown,
+                                    fix="请删掉单元格中的换行，只写邮箱地址，多个地址用分号分隔；没有可留空"))
+            elif _bad_addresses(email):
                 issues.append(Issue(ERROR, "roster_bad_email", f"“{name}”的邮箱“{rec.get('邮箱', '')}”不是邮箱地址",
                                     file=file, row=r, column="邮箱", value=rec.get("邮箱", ""),
                                     fix="请写成 name@example.gov.cn 的形式，多个地址用分号分隔；没有可留空"))
@@ -260,6 +275,11 @@ def _alias_clashes(rows: list[tuple[int, dict[str, str]]], kind: TableKind, file
     for r, rec in rows:
         name = rec.get(name_col, "")
         if not name:
+            continue
+        first = owner.get(normalize_key(name))
+        if first is not None and first[0] == name and first[1] != r:
+            issues.append(Issue(ERROR, f"{kind.code}_duplicate", f"“{name}”在第{first[1]}行已经出现过",
+                                file=file, row=r, column=name_col, value=name, fix="请删掉重复的一行"))
             continue
         for n in dict.fromkeys((name, *split_aliases(rec.get("别名")))):
             k = normalize_key(n)

@@ -97,14 +97,14 @@ _EVENT_FIELDS = ("unit", "title", "outlet", "form", "date", "level")
 
 FIXED_KEYS: dict[str, KeySpec] = {
     "levels": KeySpec("names", nonempty=True),
-    "multiplier.factor": KeySpec("number", low=0),
+    "multiplier.factor": KeySpec("number", low=0, high=100),
     "multiplier.forms": KeySpec("names"),
-    "multiplier.text_chars_over": KeySpec("int", low=0),
-    "multiplier.video_minutes_over": KeySpec("number", low=0),
+    "multiplier.text_chars_over": KeySpec("int", low=0, high=1_000_000),
+    "multiplier.video_minutes_over": KeySpec("number", low=0, high=10_000),
     "district.adopters": KeySpec("names"),
     "outlets.unknown_media": KeySpec("choice", choices=("exclude", "declared_level")),
     "outlets.level_source": KeySpec("choice", choices=("catalog",)),
-    "flags.not_org_work_points": KeySpec("number", low=0),
+    "flags.not_org_work_points": KeySpec("number", low=0, high=10_000),
     "flags.serious_problem": KeySpec("choice", choices=("negate", "zero")),
     "liaison.section_category": KeySpec("text", nonempty=True),
     "liaison.credit_fraction": KeySpec("number", low=0, high=1),
@@ -116,8 +116,10 @@ FIXED_KEYS: dict[str, KeySpec] = {
     "duplicates.submission_key": KeySpec("names", choices=("unit", "title", "date", "destination"), nonempty=True),
     "versions.supersede": KeySpec("choice", choices=("months_subset", "none")),
     "versions.time_source": KeySpec("choice", choices=("saved_time", "file_time")),
+    "versions.resend_share": KeySpec("number", low=0, high=1, low_open=True,
+                                     note="旧文件的行至少有这一比例出现在新文件中，才算重报"),
     "targets.prorate_before_year_end": KeySpec("bool"),
-    "targets.as_of_month_elapsed": KeySpec("bool"),
+    "period.judge_incomplete_month": KeySpec("bool"),
     "rounding.places": KeySpec("int", low=0, high=6),
     "rounding.mode": KeySpec("choice", choices=("half_up",), note="目前只支持四舍五入"),
     "bulletin.issuer": KeySpec("text"),
@@ -127,26 +129,30 @@ FIXED_KEYS: dict[str, KeySpec] = {
     "bulletin.praise_top": KeySpec("int", low=0, high=100),
     "bulletin.praise_rise": KeySpec("int", low=1, high=100),
     "bulletin.seal": KeySpec("bool"),
+    "bulletin.font_title": KeySpec("font"),
+    "bulletin.font_body": KeySpec("font"),
+    "bulletin.font_heading1": KeySpec("font"),
+    "bulletin.font_heading2": KeySpec("font"),
     "remind.deadline_days": KeySpec("int", low=0, high=365),
     "claims.title_similarity": KeySpec("number", low=0, high=100),
     "claims.same_outlet_required": KeySpec("bool"),
-    "intake.max_file_mb": KeySpec("number", low=0, low_open=True),
-    "intake.max_uncompressed_mb": KeySpec("number", low=0, low_open=True),
-    "intake.max_ratio": KeySpec("number", low=1),
-    "intake.max_cells": KeySpec("int", low=1),
-    "intake.timeout_s": KeySpec("number", low=0, low_open=True),
-    "intake.memory_mb": KeySpec("int", low=64),
-    "intake.workers": KeySpec("int", low=0, high=64, note="0 表示按CPU核数"),
+    "intake.max_file_mb": KeySpec("number", low=0, high=10_240, low_open=True),
+    "intake.max_uncompressed_mb": KeySpec("number", low=0, high=102_400, low_open=True),
+    "intake.max_ratio": KeySpec("number", low=1, high=100_000),
+    "intake.max_cells": KeySpec("int", low=1, high=1_000_000_000),
+    "intake.timeout_s": KeySpec("number", low=0, high=86_400, low_open=True, note="秒"),
+    "intake.memory_mb": KeySpec("int", low=64, high=1_048_576, note="每个读取进程的内存上限，单位 MB"),
+    "intake.workers": KeySpec("int", low=0, high=16, note="0 表示按CPU核数；每个进程约占 25 MB 内存，办公电脑一般 2—4 个即可"),
 }
 # Tables whose keys are names chosen by the user: (key pattern, spec of each value).
-POINT_VALUE = KeySpec("number", low=0)
+POINT_VALUE = KeySpec("number", low=0, high=10_000)
 ALIAS_LIST = KeySpec("names")
 CATEGORY_KEYS: dict[str, KeySpec] = {
-    "annual_points": KeySpec("number", low=0),
-    "monthly_submissions": KeySpec("int", low=0),
-    "yearly_submissions": KeySpec("int", low=0),
+    "annual_points": KeySpec("number", low=0, high=100_000),
+    "monthly_submissions": KeySpec("int", low=0, high=10_000),
+    "yearly_submissions": KeySpec("int", low=0, high=100_000),
     "counts_destinations": KeySpec("names"),
-    "provincial_adoptions": KeySpec("int", low=0),
+    "provincial_adoptions": KeySpec("int", low=0, high=10_000),
     "provincial_outlets": KeySpec("names"),
     "provincial_forms": KeySpec("names"),
 }
@@ -154,19 +160,22 @@ _REQUIRED_CATEGORY_KEYS = ("annual_points", "counts_destinations")
 _OPEN_TABLES = ("points", "forms", "level_aliases", "categories", "destinations")
 # Keys older rules files have that nothing reads any more: a warning, never an error, so that a folder
 # made by an earlier ``zg-excel init`` still loads.
-RETIRED_KEYS = {"period.count_by": "年度以录用日期为准，这个键不再使用，可以删掉"}
+RETIRED_KEYS = {"period.count_by": "年度以录用日期为准，这个键不再使用，可以删掉",
+                "targets.as_of_month_elapsed": "已改为 [period] judge_incomplete_month（默认只判断已满的月份），"
+                                               "这个键不再使用，可以删掉"}
 
 _KIND_ZH = {"int": "整数", "number": "数值（如 5、0.5 或 \"1/5\"）", "bool": "true 或 false", "text": "文字（用英文引号括起）",
+            "font": "字体名称（如 \"仿宋_GB2312\"）",
             "names": "名称列表（如 [\"甲\", \"乙\"]）"}
 
 
 def _range_zh(spec: KeySpec) -> str:
     low, high = spec.low, spec.high
     if low is not None and high is not None:
-        return f"{low}—{high} 之间"
+        return f"大于 {low} 且不大于 {high} " if spec.low_open else f"{low} 至 {high} 之间"
     if low is not None:
-        return f"大于 {low}" if spec.low_open else f"不小于 {low}"
-    return f"不大于 {high}"
+        return f"大于 {low} " if spec.low_open else f"不小于 {low} "
+    return f"不大于 {high} "
 
 
 def _shown(value: Any) -> str:
@@ -200,6 +209,12 @@ def check_value(key: str, value: Any, spec: KeySpec, file: str = RULES_FILE) -> 
         ok = isinstance(value, str) and (bool(value.strip()) or not spec.nonempty)
         if isinstance(value, str) and not ok:
             return [_issue("rules_range", key, "不能为空", value, file)]
+    elif kind == "font":  # a font name as Word/WPS list it: 1–31 characters, no control character, no ,;
+        ok = isinstance(value, str)
+        if ok and (not value.strip() or value != value.strip() or len(value) > 31
+                   or any(ord(c) < 32 or c in ",;，；" for c in value)):
+            return [_issue("rules_range", key, "应为一个字体名称（1—31个字，前后不留空格，不含逗号、分号），"
+                                              f"实际为 {_shown(value)}", value, file)]
     elif kind == "names":
         ok = isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
         if ok and spec.nonempty and not value:
@@ -386,6 +401,10 @@ class BulletinSettings:
     praise_top: int
     praise_rise: int
     seal: bool
+    font_title: str = "方正小标宋简体"  # 通报.docx fonts by role (GB/T 9704 names by default)
+    font_body: str = "仿宋_GB2312"
+    font_heading1: str = "黑体"
+    font_heading2: str = "楷体_GB2312"
 
 
 @dataclass(frozen=True)
@@ -432,8 +451,9 @@ class Rules:
     warn_same_title_outlet_other_date: bool
     supersede: str
     time_source: str
+    resend_share: Fraction  # share of an older file's rows a newer one must hold to supersede it
     prorate_before_year_end: bool
-    as_of_month_elapsed: bool
+    judge_incomplete_month: bool
     places: int
     rounding_mode: str
     bulletin: BulletinSettings
@@ -637,13 +657,15 @@ def _build(d: dict, overridden: frozenset[str]) -> Rules:
         warn_same_title_outlet_other_date=dup["warn_same_title_outlet_other_date"],
         supersede=d["versions"]["supersede"],
         time_source=d["versions"]["time_source"],
+        resend_share=_fraction(d["versions"]["resend_share"]),
         prorate_before_year_end=d["targets"]["prorate_before_year_end"],
-        as_of_month_elapsed=d["targets"]["as_of_month_elapsed"],
+        judge_incomplete_month=d["period"]["judge_incomplete_month"],
         places=d["rounding"]["places"],
         rounding_mode=d["rounding"]["mode"],
         bulletin=BulletinSettings(issuer=b["issuer"], addressees=b["addressees"], method_name=b["method_name"],
                                   district=b["district"], praise_top=b["praise_top"], praise_rise=b["praise_rise"],
-                                  seal=b["seal"]),
+                                  seal=b["seal"], font_title=b["font_title"], font_body=b["font_body"],
+                                  font_heading1=b["font_heading1"], font_heading2=b["font_heading2"]),
         remind=RemindSettings(deadline_days=d["remind"]["deadline_days"]),
         categories=categories,
         destinations=tuple(d["destinations"]),
@@ -672,16 +694,89 @@ def flatten(data: dict, prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
-def round_half_up(value: Fraction, places: int = 2) -> str:
-    """Exact half-up rounding of a Fraction to a fixed-point string (once, for display)."""
-    scale = 10**places
-    scaled = value * scale
-    sign = -1 if scaled < 0 else 1
-    n = abs(scaled)
-    q, r = divmod(n.numerator, n.denominator)
-    if 2 * r >= n.denominator:
-        q += 1
-    q *= sign
-    s = f"{abs(q):0{places + 1}d}"
-    text = (s[:-places] + "." + s[-places:]) if places else s
-    return ("-" if q < 0 else "") + text
+# ---------------------------------------------------------------------------
+# What every key and choice is called in Chinese (the summary's 计分口径 sheet shows the label first and the
+# key beside it). One entry per key of FIXED_KEYS and CATEGORY_KEYS: tests/test_summary.py checks that each
+# has one, so a new key gets its label here.
+
+KEY_LABELS: dict[str, str] = {
+    "levels": "媒体级别（从低到高）",
+    "multiplier.factor": "加倍积分的倍数",
+    "multiplier.forms": "可加倍的录用形式",
+    "multiplier.text_chars_over": "文字稿超过多少字加倍",
+    "multiplier.video_minutes_over": "影像报道超过多少分钟加倍",
+    "district.adopters": "区级采用计分的媒体",
+    "outlets.unknown_media": "媒体不在目录中时",
+    "outlets.level_source": "媒体级别以何为准",
+    "flags.not_org_work_points": "非组织工作稿件的分值",
+    "flags.serious_problem": "严重失实或政治性问题的处理",
+    "liaison.section_category": "对口处室所属类别",
+    "liaison.credit_fraction": "对口处室积分比例",
+    "liaison.negative_credit": "倒扣稿件对口处室是否同样倒扣",
+    "liaison.submissions_count_for_section": "注明对口处室的报送是否也计入该科室",
+    "duplicates.event_key": "录用去重依据",
+    "duplicates.endorsement_key": "批示去重依据",
+    "duplicates.warn_same_title_outlet_other_date": "同标题同媒体不同日期是否提示",
+    "duplicates.submission_key": "报送去重依据",
+    "versions.supersede": "旧文件何时视为被替代",
+    "versions.time_source": "文件新旧以何时间为准",
+    "versions.resend_share": "重报认定比例（旧文件的行出现在新文件中的比例）",
+    "targets.prorate_before_year_end": "年底前按序时进度显示",
+    "targets.as_of_month_elapsed": "截止日所在月是否计为已过",
+    "period.judge_incomplete_month": "是否判断未满的截止月",
+    "rounding.places": "显示保留的小数位数",
+    "rounding.mode": "舍入方式",
+    "bulletin.issuer": "通报落款单位",
+    "bulletin.addressees": "通报主送单位",
+    "bulletin.method_name": "考核办法名称",
+    "bulletin.district": "通报中的地区称谓",
+    "bulletin.praise_top": "每类表扬前几名",
+    "bulletin.praise_rise": "名次上升几位列为进步明显",
+    "bulletin.seal": "通报.docx 是否加盖印章版式",
+    "remind.deadline_days": "催报补报期限（天）",
+    "claims.title_similarity": "不同单位同一稿件的标题相似度",
+    "claims.same_outlet_required": "同一稿件是否要求同一媒体",
+    "intake.max_file_mb": "单个文件大小上限（MB）",
+    "intake.max_uncompressed_mb": "解压后大小上限（MB）",
+    "intake.max_ratio": "压缩比上限",
+    "intake.max_cells": "单元格数上限",
+    "intake.timeout_s": "读取单个文件的时限（秒）",
+    "intake.memory_mb": "读取进程内存上限（MB）",
+    "intake.workers": "并行读取进程数",
+}
+# Labels of the user-named tables: {0} is the name (录用形式, 级别, 类别, 报送对象).
+TABLE_LABELS: dict[str, str] = {
+    "points": "分值：{0}",
+    "forms": "录用形式“{0}”的别名",
+    "level_aliases": "级别“{0}”的别名",
+    "destinations": "报送对象“{0}”的别名",
+}
+CATEGORY_KEY_LABELS: dict[str, str] = {
+    "annual_points": "全年积分目标",
+    "monthly_submissions": "每月报送条数下限",
+    "yearly_submissions": "全年报送条数下限",
+    "counts_destinations": "计入报送条数的报送对象",
+    "provincial_adoptions": "全年省级刊物录用条数下限",
+    "provincial_outlets": "省级刊物",
+    "provincial_forms": "省级刊物计入的录用形式",
+}
+# Chinese of every choice value and of the fields a duplicates key may list.
+VALUE_LABELS: dict[str, str] = {
+    "exclude": "排除（不计分，列为错误）",
+    "declared_level": "按填报级别计分",
+    "catalog": "以媒体目录为准",
+    "negate": "倒扣",
+    "zero": "计0分",
+    "months_subset": "月份被更新文件包含即替代",
+    "none": "不替代（全部合并）",
+    "saved_time": "工作簿保存时间",
+    "file_time": "文件修改时间",
+    "half_up": "四舍五入",
+    "unit": "单位",
+    "title": "标题",
+    "outlet": "媒体",
+    "form": "录用形式",
+    "date": "日期",
+    "level": "级别",
+    "destination": "报送对象",
+}

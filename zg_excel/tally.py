@@ -26,7 +26,8 @@ from .period import Period
 from .roster import Roster
 from .rules import Rules
 from .scoring import PerObject, credit_for, shared
-from .values import normalize_key, row_key
+from .values import normalize_key
+from .versions import RowKeys
 
 _ZERO = Fraction(0)
 
@@ -183,6 +184,7 @@ def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.dat
     """Submission outcomes and per-month counts; the same unit, normalized title, date and destination
     count once."""
     seen: set[tuple] = set()
+    keys = RowKeys(rules)
     for r in sorted(returns, key=lambda r: r.relpath):
         if r.unit not in units:
             continue
@@ -202,7 +204,7 @@ def _count_submissions(returns, units, rules: Rules, *, year: int, as_of: dt.dat
                 cat = rules.categories[units[name].category]
                 if sub.destination not in cat.counts_destinations:
                     continue
-                key = (name, row_key(sub), sub.date, sub.destination)
+                key = keys.submission(name, sub)
                 if key in seen:
                     continue
                 seen.add(key)

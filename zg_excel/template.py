@@ -45,7 +45,8 @@ from .schema import (
     SheetSchema,
 )
 from .text import points_text
-from .workspace import Workspace, atomic_write_bytes, template_filename
+from .files import atomic_write_bytes
+from .workspace import Workspace, template_filename
 
 __all__ = ["DATA_ROWS", "FINGERPRINT_TAG", "template_filename", "write_template", "write_templates"]
 

@@ -59,16 +59,44 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
     return issues
 
 
-def event_key(ev: EventRow) -> tuple:
-    title = row_key(ev)
-    if ev.form == "批示":
-        return (ev.unit, title, "批示", ev.declared_level)
-    outlet = ev.outlet or normalize_key(ev.outlet_text or "")
-    return (ev.unit, title, outlet, ev.form, ev.date)
+_EVENT_GETTERS = {
+    "unit": lambda ev: ev.unit,
+    "title": row_key,
+    "outlet": lambda ev: ev.outlet or normalize_key(ev.outlet_text or ""),
+    "form": lambda ev: ev.form,
+    "date": lambda ev: ev.date,
+    "level": lambda ev: ev.declared_level,
+}
+_SUBMISSION_GETTERS = {
+    "title": row_key,
+    "date": lambda sub: sub.date,
+    "destination": lambda sub: sub.destination,
+}
 
 
-def submission_key(unit: str, sub: SubmissionRow) -> tuple:
-    return (unit, row_key(sub), sub.date, sub.destination)
+class RowKeys:
+    """The ``[duplicates]`` keys as functions: which fields make two rows the same event,
+    endorsement (批示) or submission. Rows are compared within one unit only."""
+
+    def __init__(self, rules: Rules) -> None:
+        keys = rules.duplicate_keys
+        self._event = [_EVENT_GETTERS[f] for f in keys.event_key]
+        self._loose = [_EVENT_GETTERS[f] for f in keys.event_key if f != "date"]
+        self._endorsement = [_EVENT_GETTERS[f] for f in keys.endorsement_key]
+        self._submission = keys.submission_key
+
+    def event(self, ev: EventRow) -> tuple:
+        if ev.form == "批示":
+            return ("批示", *(g(ev) for g in self._endorsement))
+        return tuple(g(ev) for g in self._event)
+
+    def loose(self, ev: EventRow) -> tuple:
+        """The event key without its date (same title and outlet on another day: a warning)."""
+        return tuple(g(ev) for g in self._loose)
+
+    def submission(self, unit: str, sub: SubmissionRow) -> tuple:
+        """The key under which ``sub`` counts for ``unit`` (the unit itself or its 对口处室)."""
+        return tuple(unit if f == "unit" else _SUBMISSION_GETTERS[f](sub) for f in self._submission)
 
 
 def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
@@ -79,6 +107,7 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
     first_sub: dict[tuple, SubmissionRow] = {}
     # Every key starts with the unit (a row's unit is its file's), so the tables are kept for one
     # unit at a time: a city's 500,000 keys are never all alive at once.
+    keys = RowKeys(rules)
     unit: object = None
     for r in sorted(returns, key=lambda r: (r.unit or "", r.relpath)):
         if r.superseded_by:
@@ -91,7 +120,7 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
         for ev in r.events:
             if ev.invalid:
                 continue
-            key = event_key(ev)
+            key = keys.event(ev)
             kept = first.get(key)
             if kept is not None:
                 ev.outcome = DUPLICATE
@@ -102,7 +131,7 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
                 continue
             first[key] = ev
             if rules.warn_same_title_outlet_other_date and ev.form != "批示":
-                loose = key[:4]
+                loose = keys.loose(ev)
                 other = dates.get(loose)
                 if other is not None and other.date != ev.date:
                     issues.append(Issue(WARNING, "same_title_other_date",
@@ -114,7 +143,7 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
         for sub in r.submissions:
             if sub.invalid:
                 continue
-            key = submission_key(r.unit or "", sub)
+            key = keys.submission(r.unit or "", sub)
             kept_sub = first_sub.get(key)
             if kept_sub is not None:
                 sub.outcome = DUPLICATE

@@ -11,20 +11,19 @@ Layout (created by ``zg-excel init``)::
 
 ``Workspace`` is the one owner of these names: writers and the mailer ask it for
 a path (``ws.summary_path(2026)``, ``ws.reminder_path(unit)``) and never build
-one themselves. Also here: atomic writing (``atomic_open``/``atomic_target``).
+one themselves. Atomic writing lives in ``files``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .files import atomic_target, atomic_write_bytes
 from .roster import (
     CATALOG_COLUMNS,
     CATALOG_FILE,
@@ -241,47 +240,6 @@ class Workspace:
 
 def default_text(name: str) -> str:
     return resources.files("zg_excel").joinpath(f"defaults/{name}").read_text(encoding="utf-8")
-
-
-def _public_mode() -> int:
-    """The mode an ordinary new file gets (mkstemp's 0600 would hide outputs from colleagues)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temporary name in the same folder, then rename over the target."""
-    with atomic_open(path, binary=True) as fh:
-        fh.write(data)
-
-
-@contextlib.contextmanager
-def atomic_open(path: Path, encoding: str = "utf-8", *, binary: bool = False):
-    """A file written beside ``path`` (text, or bytes with ``binary``), on disk (fsync) and renamed
-    over ``path`` when the block ends without error; removed otherwise."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~" + path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding=encoding, newline="\n")) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())  # on disk before it replaces the old file
-        os.chmod(tmp, _public_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_target(path: Path) -> str:
-    """A temporary file name beside ``path`` for writers that take a file name."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~" + path.stem, suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _public_mode())
-    return tmp
 
 
 def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[dict[str, str]],

@@ -7,6 +7,7 @@ imported when the command runs, so ``--help`` stays fast.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
@@ -183,4 +184,4 @@ def mail(
                 raise SetupError(str(exc)) from None
     _render(result, workdir, quiet)
     if not result.ok:
-        ctx.exit(1)
+        sys.exit(1)  # ctx.exit's code is lost under standalone_mode=False

@@ -50,7 +50,7 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
 def render_merge_summary(result, written, quiet: bool) -> None:
     """The console summary of a merge: counts and written files (unless quiet), then the first 20 errors."""
     from zg_excel.model import OUTCOME_ZH
-    from zg_excel.rules import round_half_up
+    from zg_excel.text import round_half_up
 
     rows = result.rows
     returned = sum(1 for t in result.units if t.returned)

@@ -1,7 +1,7 @@
 """``zg-excel remind``: merge the inbox and write the 催报 texts (output/催报/).
 
 Only parses options, calls :func:`zg_excel.merge.merge`,
-:func:`zg_excel.remind.build_reminders` and :func:`zg_excel.remind.write_reminders`,
+:func:`zg_excel.outputs.reminders.build_reminders` and :func:`zg_excel.outputs.reminders.write_reminders`,
 and prints the combined list.
 """
 

@@ -124,8 +124,9 @@ def parse_address_list(text: object, name: str = "") -> tuple[list[Mailbox], lis
 
     Units often write two addresses in one cell (``a@qq.com；b@163.com``);
     they are split on commas, semicolons, 、 and whitespace (full-width too).
-    A cell with CR/LF/NUL is rejected as a whole. ``bad`` holds the rejected
-    pieces, cleaned for display.
+    A cell with CR/LF/NUL, or with any piece that is not an address, is
+    rejected as a whole (``good`` empty): a part of it is never used.
+    ``bad`` holds the rejected pieces, cleaned for display.
     """
     if text is None:
         return [], []
@@ -153,6 +154,8 @@ def parse_address_list(text: object, name: str = "") -> tuple[list[Mailbox], lis
         if box.key not in seen:
             seen.add(box.key)
             good.append(box)
+    if bad:  # never send to a part of a cell that is not a clean list of addresses
+        return [], bad
     return good, bad
 
 

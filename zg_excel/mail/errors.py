@@ -17,3 +17,7 @@ class MailSetupError(MailError):
 
 class AddressError(MailError, ValueError):
     """An email address is unusable."""
+
+
+class MailConnectionError(MailError):
+    """The mail server could not be reached or refused the login before any message went out."""

@@ -264,8 +264,6 @@ def _per_unit_plan(
         to_boxes, bad = _unit_recipients(unit)
         keys = {b.key for b in to_boxes}
         note = "" if to_boxes else _no_address_note(bad)
-        if to_boxes and bad:
-            note = f"名册中部分邮箱无效，已忽略：{'、'.join(bad)}"
         plan.items.append(
             OutgoingMessage(
                 kind=kind,

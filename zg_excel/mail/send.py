@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ..text import safe_filename
-from ..workspace import Workspace, atomic_write_bytes
+from ..files import atomic_write_bytes
+from ..workspace import Workspace
 from .addresses import Mailbox, header_text, parse_address
 from .compose import build_email, message_bytes
-from .errors import MailConfigError
+from .errors import MailConfigError, MailConnectionError
 from .kinds import KIND_ZH
 from .plan import (
     ALREADY_SENT,
@@ -296,8 +297,10 @@ def send_plan(
     """Send every planned message over one SMTP connection.
 
     Per recipient, content already in the sent-log is not sent again (unless
-    ``resend``). A connection or login failure fails every remaining message
-    with the same explanation, without retrying per message. Each delivery is
+    ``resend``). A connection or login failure before any message went out
+    raises :class:`MailConnectionError` (naming the server); after some went
+    out, it fails every remaining message with the same explanation, without
+    retrying per message. Each delivery is
     appended to the sent-log right away.
     """
     workdir = Path(workdir)
@@ -355,6 +358,8 @@ def send_plan(
                     smtp = _open_connection(settings, password)
                 except _Fatal as exc:
                     fatal = str(exc)
+                    if not any(r.status in (SENT, PARTIAL) for r in result.results):
+                        raise MailConnectionError(f"{fatal}；未发送任何邮件，可在修好后重新运行") from None
                     result.results.append(MessageResult(status=FAILED, message=f"{fatal}。本封未发送", **common))
                     continue
             email = build_email(message, sender=sender, draft=False)

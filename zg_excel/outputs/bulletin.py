@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..text import date_cn, months_text, points_text, round_half_up
-from ..workspace import atomic_write_bytes
+from ..files import atomic_write_bytes
 from .report import overview, period_label, previous_of
 
 if TYPE_CHECKING:

@@ -52,7 +52,7 @@ from docx.oxml.ns import qn
 from docx.shared import Pt, Twips
 from lxml import etree
 
-from ..workspace import atomic_write_bytes
+from ..files import atomic_write_bytes
 
 __all__ = ["write_bulletin_docx"]
 

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..text import date_cn, months_text, points_text
-from ..workspace import Workspace, atomic_write_bytes
+from ..files import atomic_write_bytes
+from ..workspace import Workspace
 
 if TYPE_CHECKING:
     from ..result import Result

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..text import round_half_up
-from ..workspace import atomic_open
+from ..files import atomic_open
 
 if TYPE_CHECKING:
     from ..result import Result

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 from ..check import fix_text
 from ..issues import ERROR, Issue
 from ..text import date_cn
-from ..workspace import UNKNOWN_UNIT, Workspace, atomic_target
+from ..files import atomic_target
+from ..workspace import UNKNOWN_UNIT, Workspace
 from .report import period_label
 
 if TYPE_CHECKING:

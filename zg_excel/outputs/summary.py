@@ -35,7 +35,7 @@ from ..model import OUTCOME_ZH, SCORED
 from ..rules import default_rules_text, flatten
 from ..text import months_text, points_text
 from ..text import points_number as num
-from ..workspace import atomic_target
+from ..files import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
 
 if TYPE_CHECKING:
