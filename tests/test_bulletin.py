@@ -83,8 +83,10 @@ def test_structure_and_phrasing(published):
     assert lines[-2:] == ["中共上街区委组织部", "2026年10月8日"]
     assert lines[-4] == "附件：2026年第三季度组工信息考核积分排名表"
     problems = text[text.index("三、存在问题"):text.index("四、下步要求")]
-    for heading in ("积分未达到序时进度", "月度报送未达到规定条数", "存在零报送月份", "未报送统计表"):
+    for heading in ("积分未达到序时进度", "月度报送未达到规定条数", "未报送统计表"):
         assert heading in problems
+    # the samples' zero months are all in 其他党工委, which has no monthly minimum: nothing to criticise
+    assert "存在零报送月份" not in problems
     assert "矿山街道党工委截至2026年9月30日未报送" in problems
     assert "与上季度末（2026年6月30日）相比" in text
     assert "\t" not in text and "  " not in text
@@ -169,16 +171,25 @@ def _expand(spec: str) -> list[int]:
 def test_praise_and_problems_follow_the_result(published):
     result, text, _ = published
     ctx = B.build_context(result, issued=ISSUED)
+    criticised = {s["unit"] for key in ("short_months", "zero_months", "short_yearly", "short_provincial")
+                  for s in ctx[key]}
+    with_errors = {i.unit for i in result.issues if i.severity == "error"}
     for cat in ctx["categories"]:
         for row in cat["praised"]:
             t = result.unit(row["unit"])
             assert row["on_track"] and not t.behind_prorated and t.total > 0
+            assert t.unit not in criticised and t.unit not in with_errors
         assert [r["rank"] for r in cat["units"]] == sorted(r["rank"] for r in cat["units"])
+    # 区直机关工委 (first of 其他党工委, on track) returned a file with an error: not praised in this run
+    assert "区直机关工委" in with_errors and result.unit("区直机关工委").rank == 1
+    assert "区直机关工委" not in {r["unit"] for c in ctx["categories"] for r in c["praised"]}
     behind = {u["unit"] for c in ctx["behind"] for u in c["units"]}
     assert behind == {t.unit for t in result.units if t.returned and t.behind_prorated}
     assert ctx["not_returned"] == [t.unit for t in result.units if not t.returned]
     zero = {z["unit"] for z in ctx["zero_months"]}
-    assert zero == {t.unit for t in result.units if t.returned and 0 in t.submissions_by_month.values()}
+    monthly = {t.unit for t in result.units if result.rules.categories[t.category].monthly_submissions}
+    assert zero == {t.unit for t in result.units if t.unit in monthly and t.returned
+                    and any(t.submissions_by_month.get(m) == 0 for m in t.short_months)}
     assert ctx["previous"]["period"] == "2026年1月至6月"
     for r in ctx["risers"]:
         assert r["change"] >= 2 and r["rank"] == result.unit(r["unit"]).rank
@@ -252,7 +263,7 @@ def test_attachment_table_matches_the_ranking(published):
     book_ = Book(wb)
     att = B.attachment_table(result)
     assert att["header"][:3] == ["排名", "较上期", "单位"]
-    assert len(att["col_widths_mm"]) == len(att["header"])
+    assert att["col_widths_mm"] is None  # the .docx sizes the columns for their texts
     for row in att["rows"]:
         if row[1] == "":
             continue
@@ -306,3 +317,46 @@ def test_seal_must_be_true_or_false(tmp_path):
     user.write_text('[bulletin]\nseal = "是"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="bulletin.seal"):
         load_rules(user)
+
+
+def _monthly_book(unit: str, months: dict[int, int], adoptions: int = 1):
+    """A unit's book with ``months[m]`` submissions in month m and ``adoptions`` 人民日报 adoptions."""
+    subs = [{"报送日期": f"2026-{m:02d}-{i + 2:02d}", "稿件标题": f"{unit}报送{m}-{i}", "报送对象": "区委组织部"}
+            for m, n in months.items() for i in range(n)]
+    events = [ev(f"{unit}大稿{i}", "采用", "人民日报", "2026-03-05") for i in range(adoptions)]
+    return book(unit, events, subs)
+
+
+def test_a_unit_is_never_praised_and_criticised_in_one_bulletin():
+    """新安路 tops 镇街 on points but has four zero months: criticised, so not praised. A 其他党工委 unit
+    (no monthly minimum) with empty months is not listed under 零报送 and may be praised."""
+    files = {"新安路.xlsx": _monthly_book("新安路街道党工委", {m: (0 if m in (2, 4, 6, 8) else 3) for m in range(1, 10)}, 3),
+             "中心路.xlsx": _monthly_book("中心路街道党工委", {m: 2 for m in range(1, 10)}, 2),
+             "区直.xlsx": _monthly_book("区直机关工委", {m: (2 if m % 3 == 0 else 0) for m in range(1, 10)})}
+    result = score(files, as_of=dt.date(YEAR, 9, 30))
+    assert result.unit("新安路街道党工委").rank == 1 and not result.unit("新安路街道党工委").behind_prorated
+    assert not result.unit("区直机关工委").behind_prorated
+    ctx = B.build_context(result, issued=ISSUED)
+    text = render(result)
+    praised = {r["unit"] for c in ctx["categories"] for r in c["praised"]}
+    zero = {z["unit"]: z["months"] for z in ctx["zero_months"]}
+    assert zero == {"新安路街道党工委": [2, 4, 6, 8]}
+    assert praised == {"中心路街道党工委", "区直机关工委"}
+    praise = text[text.index("二、表扬"):text.index("三、存在问题")]
+    problems = text[text.index("三、存在问题"):text.index("四、下步要求")]
+    for unit in praised:
+        assert unit not in problems
+    assert "新安路街道党工委" not in praise and "新安路街道党工委（2月、4月、6月、8月）" in problems
+    assert "区直机关工委" not in problems
+
+
+def test_year_end_titles_have_one_nian(tmp_path):
+    result = score({"a.xlsx": book("峡窝镇党委", [ev("稿", "采用", "郑州日报", "2026-11-03")])},
+                   as_of=dt.date(YEAR, 12, 31))
+    text = render(result)
+    assert text.splitlines()[0] == "关于2026年度全区组工信息宣传工作情况的通报"
+    assert "附件：2026年度组工信息考核积分排名表" in text
+    assert "年年" not in text
+    att = B.attachment_table(result)
+    assert att["title"] == "2026年度组工信息考核积分排名表"
+    assert "年度目标" in att["header"]

@@ -127,8 +127,10 @@ def test_superseded_files_do_not_count():
     old = dt.datetime(2026, 4, 1)
     new = dt.datetime(2026, 5, 1)
     found, result = claims_of({
-        "a-旧.xlsx": book(A, [ev(TITLE, "采用", "郑州日报")], saved=old),
-        "a-新.xlsx": book(A, [ev("改正后的标题完全不同", "采用", "郑州日报")], saved=new),
+        # a resend (half of the old rows are in the new file) that corrected one title
+        "a-旧.xlsx": book(A, [ev(TITLE, "采用", "郑州日报"), ev("另一篇", "采用", "河南日报")], saved=old),
+        "a-新.xlsx": book(A, [ev("改正后的标题完全不同", "采用", "郑州日报"), ev("另一篇", "采用", "河南日报")],
+                         saved=new),
         "b.xlsx": book(B, [ev(TITLE, "采用", "郑州日报")]),
     })
     assert [r.relpath for r in result.returns if r.superseded_by] == ["a-旧.xlsx"]

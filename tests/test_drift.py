@@ -61,8 +61,10 @@ def test_unit_cell_disagrees_with_fingerprint():
     for name in (EVENTS, SUBMISSIONS):
         sheet(b, name).rows[1] = [f"填报单位：{B}"]
     result = score({f"{A}.xlsx": b})
-    [i] = issues(result, "unit_cell_mismatch")
-    assert i.severity == WARNING and i.value == B
+    # neither name is guessed: an error naming both, the file not merged
+    [i] = issues(result, "unit_identity_conflict")
+    assert i.severity == ERROR and A in i.message and B in i.message
+    assert result.events == [] and result.files[0].status == "未合并" and A in result.files[0].message
 
 
 def test_renamed_column():

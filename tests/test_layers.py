@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, ...]] = [
     # plain values and the untrusted-file boundary; the package root holds only version constants
     ("zg_excel", "values", "issues", "schema", "model", "text", "memory", "cli_zh", "intake", "files"),
     # settings and reference data, and where they live on disk
-    ("rules", "roster", "period", "workspace"),
+    ("rules", "roster", "period", "workspace", "runlock"),
     # one return, one event, one unit's rows
     ("scoring", "versions", "claims", "returns"),
     # aggregates per unit

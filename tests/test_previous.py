@@ -108,7 +108,7 @@ def test_rank_change_and_points_added():
 def test_superseded_rows_do_not_count():
     """A file replaced by a newer one of the same unit counts neither now nor then."""
     old = book("峡窝镇党委", [ev("旧稿", "采用", "郑州日报", "2026-02-03")], saved=dt.datetime(2026, 3, 1))
-    new = book("峡窝镇党委", [ev("新稿", "采用", "河南日报", "2026-02-04")], saved=dt.datetime(2026, 4, 1))
+    new = book("峡窝镇党委", [ev("旧稿", "采用", "河南日报", "2026-02-04")], saved=dt.datetime(2026, 4, 1))  # a resend
     now = score({"a.xlsx": old, "b.xlsx": new}, as_of=dt.date(YEAR, 9, 30))
     prev = previous_standings(now)
     assert now.unit("峡窝镇党委").points == 10

@@ -204,6 +204,7 @@ def test_ledger_lists_endorsements_after_adoptions(tmp_path):
 
 
 def test_every_list_sheet_is_print_ready(workbook):
+    """Lists fit the page width; the 排名总表 also its height (one page up to 30 units: issue 13 item 13)."""
     _, path = workbook
     wb = openpyxl.load_workbook(path)
     for name in SHEETS:
@@ -219,12 +220,15 @@ def test_every_list_sheet_is_print_ready(workbook):
             assert ws.row_breaks.brk, "blocks of the chart sheet are kept whole by page breaks"
             continue
         assert ws.sheet_properties.pageSetUpPr.fitToPage, name
-        assert ws.page_setup.fitToWidth in (1, None) and ws.page_setup.fitToHeight == 0, name
+        tall = S.ranking_pages(len(workbook[0].units)) if name == S.RANKING else 0
+        height = 1 if ws.page_setup.fitToHeight is None else ws.page_setup.fitToHeight  # 1: not written
+        assert ws.page_setup.fitToWidth in (1, None) and height == tall, name
         assert ws.print_title_rows == "$3:$3", name
         assert ws.freeze_panes == "A4", name
         assert ws.auto_filter.ref, name
     assert wb[S.RANKING].page_setup.orientation == "landscape"
-    assert wb[S.RULES].page_setup.orientation == "portrait"
+    assert wb[S.RULES].page_setup.orientation == "landscape"  # label, key, value, source side by side
+    assert [S.ranking_pages(n) for n in (1, 30, 31, 60, 61)] == [1, 1, 2, 2, 3]
 
 
 def test_cells_use_a_cjk_font_and_columns_fit_their_values(workbook):
@@ -339,3 +343,84 @@ def test_empty_inbox_and_year_end_still_write(tmp_path, as_of):
     assert ("序时目标" in head) == (not result.final)
     assert ("较上期" in head) == (result.previous is not None)
     assert wb[S.LEDGER]["A4"].value == "本季度暂无市级以上媒体录用或领导批示。"
+
+
+# ------------------------------------------------------------------ issue 13, items 15–18
+
+
+def test_every_rules_key_has_a_chinese_label():
+    """计分口径 names each key in Chinese: one label per key and per choice, kept beside the keys in rules.py."""
+    from zg_excel import rules as RL
+
+    assert set(RL.FIXED_KEYS) <= set(RL.KEY_LABELS), set(RL.FIXED_KEYS) - set(RL.KEY_LABELS)
+    assert set(RL.CATEGORY_KEYS) <= set(RL.CATEGORY_KEY_LABELS)
+    choices = {c for spec in RL.FIXED_KEYS.values() for c in spec.choices}
+    assert choices <= set(RL.VALUE_LABELS), choices - set(RL.VALUE_LABELS)
+    for key in list(RL.KEY_LABELS.values()) + list(RL.CATEGORY_KEY_LABELS.values()):
+        assert re.search(r"[\u4e00-\u9fff]", key), key
+    assert S.rule_label("categories.镇街.annual_points") == "类别“镇街”：全年积分目标"
+    assert S.rule_label("points.采用.市级") == "分值：采用 / 市级"
+    assert S.rule_value(True) == "是" and S.rule_value(["unit", "title"]) == "单位、标题"
+
+
+def _rows(ws, first=4):
+    head = [c.value for c in ws[3]]
+    return head, [r for r in ws.iter_rows(min_row=first, values_only=True) if any(v is not None for v in r)]
+
+
+def test_details_sorted_by_category_unit_then_date(tmp_path):
+    """October's file name sorts before January's; the rows still read January first, units in roster order."""
+    result = score({
+        "峡窝镇党委-10月.xlsx": book("峡窝镇党委", [ev("十月稿", "采用", "郑州日报", "2026-10-05")]),
+        "峡窝镇党委-1月.xlsx": book("峡窝镇党委", [ev("一月稿", "采用", "郑州日报", "2026-01-05")]),
+        "办公室.xlsx": book("办公室", [ev("科室稿", "采用", "郑州日报", "2026-02-01")]),
+        "济源路街道党工委.xlsx": book("济源路街道党工委", [ev("济源稿", "采用", "郑州日报", "2026-03-01")]),
+    }, as_of=dt.date(YEAR, 12, 31))
+    path = S.write_summary(result, tmp_path / "s.xlsx")
+    head, rows = _rows(openpyxl.load_workbook(path)[S.DETAILS])
+    titles = [r[head.index("稿件标题")] for r in rows if r[head.index("稿件标题")]]
+    assert titles == ["一月稿", "十月稿", "济源稿", "科室稿"]
+
+
+def test_monthly_groups_a_unit_added_to_the_roster_with_its_category(tmp_path):
+    from zg_excel.merge import score_books
+    from zg_excel.roster import Roster, Unit, load_catalog, load_roster
+    from zg_excel.rules import load_rules
+
+    rules = load_rules()
+    base = load_roster(None, rules)
+    units = list(base.units) + [Unit("新设镇党委", "镇街", order=len(base.units))]
+    roster = Roster(units, source="名册")
+    result = score_books([], year=YEAR, as_of=dt.date(YEAR, 9, 30), rules=rules, roster=roster,
+                         catalog=load_catalog(None, rules))
+    path = S.write_summary(result, tmp_path / "s.xlsx")
+    _, rows = _rows(openpyxl.load_workbook(path)[S.MONTHLY])
+    cats = [r[0] for r in rows if r[0] in rules.categories]
+    groups = [c for i, c in enumerate(cats) if i == 0 or cats[i - 1] != c]
+    assert len(groups) == len(set(groups)), groups  # each category one contiguous group
+    names = [r[1].removesuffix("（未报送）") for r in rows if r[0] == "镇街"]
+    assert names[-1] == "新设镇党委"
+
+
+def test_every_row_and_total_says_why(sample_result, tmp_path):
+    """Superseded rows, a 区级 endorsement, issues without an action and the credit totals all explain themselves."""
+    path = S.write_summary(sample_result, tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(path)
+    head, rows = _rows(wb[S.DETAILS])
+    col = head.index("计分说明")
+    superseded = [r for r in rows if r[head.index("结果")] == "已被更新文件替代"]
+    assert superseded and all(r[col] for r in superseded)
+    assert all(r[col] for r in rows if r[head.index("稿件标题")])
+    head, rows = _rows(wb[S.ISSUES])
+    assert rows and all(r[head.index("处理")] for r in rows if r[head.index("问题")])
+    texts = [v for row in wb[S.CREDITS].iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert any("四舍五入一次" in t for t in texts)
+    assert any(t.startswith("对口积分合计") for t in texts)
+
+    endorsed = score({"a.xlsx": book("峡窝镇党委", [ev("稿四", "批示", None, "2026-08-04", 媒体级别="区级")])})
+    e = next(e for e in endorsed.events if e.form == "批示")
+    assert "不加分" in S.explanation(e, {})
+    from zg_excel.issues import Issue
+
+    assert S.issue_action(Issue("warning", "unit_cell_mismatch", "…", unit="峡窝镇党委")) == "已照常计入“峡窝镇党委”，请核实"
+    assert S.issue_action(Issue("info", "x", "…")) == "仅提示，不影响计分"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import datetime as dt
 from decimal import Decimal
 from fractions import Fraction
@@ -38,8 +40,8 @@ def test_safe_filename(name, expected):
 
 def test_safe_filename_limit_and_fallback():
     long = "郑州市中原区" * 30  # 180 CJK characters
-    got = safe_filename(long)
-    assert len(got) == 80 and got == long[:80]
+    got = safe_filename(long)  # at most 150 bytes of UTF-8, cut short with a hash mark
+    assert len(got.encode("utf-8")) <= 150 and got.startswith(long[:40]) and re.fullmatch(r".+~[0-9a-f]{6}", got)
     assert safe_filename(long, limit=10) == long[:10]
     assert safe_filename("abc.  def", limit=4) == "abc"  # no trailing dot or space after the cut
     assert safe_filename("", fallback="未识别单位") == "未识别单位"
@@ -166,18 +168,20 @@ def test_period_mid_year():
 
 
 def test_period_switches():
-    p = Period(2026, dt.date(2026, 9, 15), as_of_month_elapsed=False)
-    assert p.months_elapsed == 8 and p.prorated(120) == 80
+    p = Period(2026, dt.date(2026, 9, 15))  # September in progress: 8 complete months
+    assert p.months_elapsed == 8 and p.prorated(120) == 80 and p.in_progress_month == 9
+    judged = Period(2026, dt.date(2026, 9, 15), judge_incomplete_month=True)
+    assert judged.months_elapsed == 9 and judged.prorated(120) == 90 and judged.in_progress_month is None
     no_prorate = Period(2026, dt.date(2026, 9, 15), prorate=False)
     assert no_prorate.prorated(120) == 120
-    assert no_prorate.share(120) == 90  # the yearly submission minimum is always shared out
+    assert no_prorate.share(120) == 80  # the yearly submission minimum is always shared out (8 complete months)
 
 
 def test_period_january_and_year_end():
     jan = Period(2026, dt.date(2026, 1, 20))
     assert jan.label == "2026年1月" and jan.span_text == "2026年1月" and jan.previous() is None
-    end = Period(2026, dt.date(2026, 12, 31), as_of_month_elapsed=False)
-    assert end.final and end.label == "2026年全年" and end.title_text == "年度"
-    assert end.months_elapsed == 11 and end.prorated(100) == 100  # the whole target once the year is over
+    end = Period(2026, dt.date(2026, 12, 31))
+    assert end.final and end.label == "2026年全年" and end.title_text == "年度" and end.heading == "2026年度"
+    assert end.months_elapsed == 12 and end.prorated(100) == 100  # the whole target once the year is over
     later = Period(2026, dt.date(2027, 2, 1))
     assert later.final and later.months_elapsed == 12

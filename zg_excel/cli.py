@@ -5,11 +5,13 @@ imported only when it runs; the group keeps each one's one-line help so that
 ``zg-excel --help`` imports none of them.
 
 Exit codes: 0 = done with no error-level issue; 1 = done, some errors listed;
-2 = usage or set-up error (bad option, missing folder, bad rules/roster/catalog).
+2 = usage or set-up error (bad option, missing folder, bad rules/roster/catalog, an output that
+cannot be written); 130 / 143 = stopped by Ctrl-C (SIGINT) / SIGTERM, previous outputs intact.
 """
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -83,6 +85,40 @@ def cli(ctx: click.Context, debug: bool) -> None:
 _localize(cli)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM (``timeout``, a closed terminal, a service stop) raised like Ctrl-C, so every
+    ``finally`` runs: workers stopped, staging and temporary files removed, the lock released."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_interrupted(signum, frame) -> None:
+    raise Interrupted(signum)
+
+
+def install_signal_handlers() -> None:
+    """SIGINT and SIGTERM (and SIGHUP where it exists) end the run through ``Interrupted``."""
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            if signal.getsignal(sig) in (signal.SIG_IGN,) and name != "SIGTERM":
+                continue  # nohup / background job: keep ignoring
+            signal.signal(sig, _raise_interrupted)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+
+def interrupted_exit(exc: KeyboardInterrupt) -> int:
+    """Say the run stopped and whether outputs changed; the exit code 128 + signal number."""
+    signum = getattr(exc, "signum", signal.SIGINT)
+    click.echo("\n已中断。输出文件没有更新，原有的汇总表、通报仍是上一次的结果（未完成的临时文件已清除）。", err=True)
+    return 128 + int(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: never let an unencodable character crash a GBK console."""
     for stream in (sys.stdout, sys.stderr):
@@ -96,11 +132,22 @@ def main(argv: list[str] | None = None) -> None:
     import gc
 
     gc.set_threshold(100_000, 50, 100)
+    install_signal_handlers()
+    from .files import OutputError
+
     try:
         cli.main(args=args, prog_name="zg-excel", standalone_mode=False)
-    except click.exceptions.Abort:
+    except KeyboardInterrupt as exc:
+        sys.exit(interrupted_exit(exc))
+    except click.exceptions.Abort as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            sys.exit(interrupted_exit(cause))
         click.echo("已取消", err=True)
         sys.exit(1)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
 from .claims import find_claims
 from .intake.raw import FileFailure, RawBook
-from .issues import ERROR, INFO, IssueLog
+from .issues import ERROR, INFO, WARNING, IssueLog
 from .memory import release_memory
 from .model import Return
 from .period import resolve_period
@@ -147,13 +147,17 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
     issues = IssueLog()
     files: list[FileReport] = []
     returns: list[Return] = []
+    not_sheets: list[tuple[int, str, str]] = []  # (issue index, unit, file): a non-spreadsheet a unit's name names
     for relpath, got, mtime in sorted(items, key=lambda t: t[0]):
         if isinstance(got, FileFailure):
             status = SKIPPED if got.skipped else FAILED
             sev = INFO if got.skipped else ERROR
-            issues.add(sev, got.code, got.message, file=relpath,
+            named = roster.find_in(Path(relpath).stem) if got.code == "not_spreadsheet" else None
+            if named is not None:
+                not_sheets.append((len(issues.items), named.name, relpath))
+            issues.add(sev, got.code, got.message, file=relpath, unit=named.name if named else "",
                        action="已跳过（不是报送文件）" if got.skipped else "整个文件未合并")
-            files.append(FileReport(relpath, status, message=got.message))
+            files.append(FileReport(relpath, status, unit=named.name if named else "", message=got.message))
             continue
         if isinstance(got, ParsedBook):
             ret, found = got.ret, got.issues
@@ -170,6 +174,7 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
                                 events=len(ret.events), submissions=len(ret.submissions), found_by=ret.found_by))
 
     issues.extend(resolve_versions(returns, rules))
+    _quiet_superseded(issues, returns)
     issues.extend(mark_duplicates(returns, rules))
     for r in returns:
         for ev in r.events:
@@ -183,8 +188,23 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
         if r is not None and r.superseded_by:
             f.status = SUPERSEDED_FILE
             f.message = f"已被“{r.superseded_by}”替代"
+    by_unit = {t.unit: t for t in units}
+    for index, unit, relpath in not_sheets:
+        t = by_unit.get(unit)
+        if t is None:
+            continue
+        t.received_non_spreadsheet.append(relpath)
+        if not t.returned and issues.items[index].severity == INFO:  # a stray file beside a return stays a 提示
+            issues.items[index] = replace(
+                issues.items[index], severity=WARNING,
+                message=f"收到了文件“{relpath}”，但不是电子表格，请该单位用模板重新报送",
+                action="该文件未合并，该单位按未报送统计表统计", fix="请用下发的模板（Excel 工作簿）填报后重新报送")
     for t in units:
-        if not t.returned:
+        if not t.returned and t.received_non_spreadsheet:
+            shown = "、".join(f"“{f}”" for f in t.received_non_spreadsheet)
+            issues.warning("not_returned", f"{t.unit}报送的文件不是电子表格（{shown}），统计表按未报送统计",
+                           unit=t.unit, action="按零分、零报送统计")
+        elif not t.returned:
             issues.warning("not_returned", f"{t.unit}未报送（收件文件夹中没有该单位的文件）", unit=t.unit,
                            action="按零分、零报送统计")
     result = Result(year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
@@ -196,3 +216,15 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
             row.title_key = 0
     release_memory()  # the tables of duplicates and claims
     return result
+
+
+def _quiet_superseded(issues: IssueLog, returns: list[Return]) -> None:
+    """What was found wrong in a superseded file is not counted again (the unit has resent it): its
+    errors and warnings stay listed, as 提示 naming the file that replaced it."""
+    newer = {r.relpath: r.superseded_by for r in returns if r.superseded_by}
+    if not newer:
+        return
+    for i, issue in enumerate(issues.items):
+        if issue.severity != INFO and issue.file in newer:
+            issues.items[i] = replace(issue, severity=INFO,
+                                      message=f"（已被替代文件中的问题，以“{newer[issue.file]}”为准）{issue.message}")

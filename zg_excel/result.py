@@ -58,6 +58,7 @@ class Result:
     issues: IssueLog
     previous: Previous | None = None  # standings at the end of the previous quarter (rank changes)
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    run_id: str = ""  # names the output set this result was written as (outputs/write.py)
 
     @property
     def events(self) -> list[EventRow]:

@@ -238,6 +238,15 @@ def read_return(book: RawBook, relpath: str, *, year: int, rules: Rules, roster:
                   fix="请在“填报单位”处填写名册中的单位全称，或在单位名册中为该单位增加别名")
         return None, ctx.issues
     ctx.unit = unit.name
+    if fp_unit and cell_unit and cell_unit.name != fp_unit.name:
+        # The stored identity and the visible 填报单位 name two roster units: neither is guessed.
+        ctx.issue(ERROR, "unit_identity_conflict",
+                  f"填报单位写的是“{cell_unit.name}”，但模板标识属于“{fp_unit.name}”，无法确定是哪个单位的报送，"
+                  f"该文件未合并",
+                  value=f"{cell_unit.name} / {fp_unit.name}", unit="", action="整个文件未合并，待核实后处理",
+                  fix=f"请核实该文件属于哪个单位：如是“{cell_unit.name}”用了“{fp_unit.name}”的模板，"
+                      f"请“{cell_unit.name}”用本单位模板重新报送；如填报单位写错，请改正后重新报送")
+        return None, ctx.issues
 
     # Template drift (issue: renamed/extra columns, other year, other unit's file, old version).
     if fp:
@@ -268,10 +277,6 @@ def read_return(book: RawBook, relpath: str, *, year: int, rules: Rules, roster:
             ctx.issue(WARNING, "other_year_template",
                       f"表格标题写的是{shown}年度，本次统计{year}年度；不在本年度的录用不计分",
                       value=shown, fix=f"请使用{year}年度模板填报")
-    if fp_unit and cell_unit and cell_unit.name != fp_unit.name:
-        ctx.issue(WARNING, "unit_cell_mismatch",
-                  f"“填报单位”写的是“{cell_unit.name}”，但模板标识属于“{fp_unit.name}”，已按模板标识计入",
-                  value=cell_unit.name)
 
     missing: list[str] = []
     for name in (EVENTS, SUBMISSIONS):
@@ -390,13 +395,22 @@ def _required(ctx, src, cells, col: Column, loc: _Located) -> bool:
     return True
 
 
+def _assumed(ctx, src, col: str, value, notes: list[str], action: str, fix: str, code: str) -> None:
+    """A value read with an assumption: scored as read, the assumption listed on its cell."""
+    for note in notes:
+        _problem(ctx, src, col, value, note, fix, severity=INFO, action=action, code=code)
+
+
 def _date(ctx, src, cells, name: str, loc: _Located):
     v = cells.get(name)
-    d = parse_date(v, year_hint=ctx.year)
+    notes: list[str] = []
+    d = parse_date(v, year_hint=ctx.year, notes=notes)
     if isinstance(d, Bad):
         _problem(ctx, src, loc.headers.get(name, name), v, d.reason,
                  "请填写有效日期，如 2026-03-05", code="bad_date")
         return None, False
+    _assumed(ctx, src, loc.headers.get(name, name), v, notes, f"按{d.isoformat()}计" if d else "",
+             f"请填写完整日期，如 {ctx.year}-03-05", "assumed_year")
     return d, True
 
 
@@ -470,7 +484,18 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
     needs_size = ev.form in rules.multiplier_forms
     for name, parser, attr in (("字数", parse_count, "chars"), ("视频时长（分钟）", parse_minutes, "minutes")):
         v = cells.get(name)
-        parsed = parser(v)
+        notes: list[str] = []
+        parsed = parse_count(v, notes=notes) if parser is parse_count else parser(v)
+        if notes and isinstance(parsed, int):
+            over = rules.text_chars_over
+            if not needs_size:
+                effect = "该行不按字数加倍"
+            elif parsed > over:
+                effect = f"超过{over}字，按倍数计分"
+            else:
+                effect = f"未超过{over}字，不按倍数计分"
+            _assumed(ctx, src, loc.headers.get(name, name), v, [f"{n}，{effect}" for n in notes],
+                     f"按{parsed}字计", "如实际字数不同，请填写准确字数后重新报送", "approximate_count")
         if isinstance(parsed, Bad):
             _problem(ctx, src, loc.headers.get(name, name), v, parsed.reason,
                      "请填写数字，如 1200 或 1.5" if name == "字数" else "请填写分钟数，如 1.5 或 1分30秒",

@@ -48,6 +48,7 @@ class UnitTally:
     order: int
     returned: bool = False
     files: list[str] = field(default_factory=list)
+    received_non_spreadsheet: list[str] = field(default_factory=list)  # files named for it that are no spreadsheet
     points: Fraction = Fraction(0)
     credit: Fraction = Fraction(0)
     adoptions_by_level: dict[str, int] = field(default_factory=dict)  # scored rows with points > 0

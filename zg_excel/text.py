@@ -11,11 +11,12 @@ the rules or a ``Result``; the modules that do import this one.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["WINDOWS_RESERVED", "date_cn", "months_text", "points_number", "points_text", "round_half_up",
+__all__ = ["NAME_MAX_BYTES", "WINDOWS_RESERVED", "date_cn", "months_text", "points_number", "points_text", "round_half_up",
            "safe_filename"]
 
 # What no file system of the three (Windows, macOS, Linux) accepts in a name,
@@ -26,23 +27,45 @@ WINDOWS_RESERVED = frozenset({"CON", "PRN", "AUX", "NUL"} | {f"COM{i}" for i in 
                              | {f"LPT{i}" for i in range(1, 10)})
 
 
-def safe_filename(name: str, fallback: str = "未命名", limit: int = 80) -> str:
+NAME_MAX_BYTES = 150  # of a name made by safe_filename: ext4 and others allow 255 bytes (a CJK character is 3),
+# leaving room for what is put around it (``2026年组工信息报送登记表-``, ``.xlsx``, a temporary name's parts)
+_HASH_MARK = "~"
+
+
+def safe_filename(name: str, fallback: str = "未命名", limit: int = 80, max_bytes: int = NAME_MAX_BYTES) -> str:
     """``name`` made safe as a file name (or stem) on Windows, macOS and Linux.
 
     Each run of characters a file system refuses (``\\ / : * ? " < > |`` and
     control characters, DEL included) becomes one ``_``; runs of white space
     become one space; leading and trailing dots and spaces go (Windows drops
-    them silently); at most ``limit`` characters are kept. A Windows device
-    name (``CON``, ``com1.txt``) gets a trailing ``_``. Empty → ``fallback``.
+    them silently). At most ``limit`` characters and ``max_bytes`` bytes of
+    UTF-8 are kept; a name cut short ends in ``~`` and six hex digits of a hash
+    of the whole name, so two long names that begin alike stay two files. A
+    Windows device name (``CON``, ``com1.txt``) gets a trailing ``_``. Empty →
+    ``fallback``.
     """
     text = _UNSAFE_FILENAME.sub("_", str(name))
     text = _SPACES.sub(" ", text).strip(" .")
-    text = text[:limit].rstrip(" .")
+    if len(text) > limit or len(text.encode("utf-8")) > max_bytes:
+        mark = _HASH_MARK + hashlib.sha1(str(name).encode("utf-8", "surrogatepass")).hexdigest()[:6]
+        room_chars, room_bytes = limit - len(mark), max_bytes - len(mark)
+        if room_chars < 4 or room_bytes < 12:  # too small for a mark: a plain cut
+            mark, room_chars, room_bytes = "", limit, max_bytes
+        text = _cut_bytes(text[:room_chars], room_bytes).rstrip(" .")
+        text = text + mark if text else ""
     if not text:
         return fallback
     if text.split(".")[0].upper() in WINDOWS_RESERVED:
         text = text[: max(limit - 1, 1)] + "_"
     return text
+
+
+def _cut_bytes(text: str, max_bytes: int) -> str:
+    """The longest start of ``text`` whose UTF-8 takes at most ``max_bytes`` (never half a character)."""
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) <= max_bytes:
+        return text
+    return data[:max_bytes].decode("utf-8", "ignore")
 
 
 def date_cn(d: dt.date) -> str:

@@ -8,7 +8,10 @@ openpyxl) into plain Python values, or into ``Bad`` with a Chinese reason that
 names the value, so the caller can report it and carry on.
 
 Every parser returns ``None`` for a blank cell. Nothing here evaluates a
-cell: text that looks like a formula stays text.
+cell: text that looks like a formula stays text. A value read with an
+assumption (``3月7日`` in the year given, ``约1000字`` as 1000) is returned as
+read, and the assumption, in Chinese, is appended to ``notes`` when the caller
+passes a list: it reports it on the cell.
 """
 
 from __future__ import annotations
@@ -115,15 +118,16 @@ def _bad_year(value: object) -> Bad:
     return Bad(f"日期年份应在{_MIN_YEAR}—{_MAX_YEAR}年之间：{_show(value)}")
 
 
-def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
+def parse_date(value, *, year_hint: int | None = None, notes: list[str] | None = None) -> dt.date | None | Bad:
     """Read a date cell or typed date.
 
     Accepts date/datetime cells, Excel serial numbers (1900 system) and
     ``20260305`` as numbers, and the usual typed forms (``2026-3-5``,
     ``2026/03/05``, ``2026.3.5``, ``2026年3月5日``/``号``, ``20260305``), in
     full-width too and with an optional time part. ``3月5日``, ``3-5``,
-    ``3/5`` and ``3.5`` need ``year_hint``. Only years 1990..2100 are
-    plausible; anything else is ``Bad``.
+    ``3/5`` and ``3.5`` need ``year_hint`` (and are read in that year, the
+    assumption appended to ``notes``). Only years 1990..2100 are plausible;
+    anything else is ``Bad``.
     """
     if _is_blank(value):
         return None
@@ -163,7 +167,12 @@ def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
         for form in _MONTH_DAY_FORMS:
             match = form.fullmatch(text)
             if match:
-                return _date_from_match(match, year_hint) or _bad_date(original)
+                day = _date_from_match(match, year_hint)
+                if day is None:
+                    return _bad_date(original)
+                if notes is not None:
+                    notes.append(f"日期未写年份，按{year_hint}年计")
+                return day
     return _bad_date(original)
 
 
@@ -171,7 +180,7 @@ def parse_date(value, *, year_hint: int | None = None) -> dt.date | None | Bad:
 
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
 _COUNT_RE = re.compile(
-    rf"(?:大约|约)?(?P<sign>-)?(?P<n>{_NUMBER})(?P<unit>[千万])?字?(?:左右)?"
+    rf"(?P<about>大约|约)?(?P<sign>-)?(?P<n>{_NUMBER})(?P<unit>[千万])?字?(?P<around>左右)?"
 )
 _COUNT_UNITS = {None: 1, "千": 1000, "万": 10000}
 
@@ -179,12 +188,13 @@ _COUNT_UNITS = {None: 1, "千": 1000, "万": 10000}
 _NOTHING = {"无"}
 
 
-def parse_count(value) -> int | None | Bad:
+def parse_count(value, *, notes: list[str] | None = None) -> int | None | Bad:
     """Read a 字数: a whole, non-negative number.
 
     Accepts ``1200``, ``1200.0``, ``1,200``, ``１２００``, ``1200字``,
     ``约1200字``, ``1.2千字`` (1200) and ``1.2万字`` (12000). ``无`` counts as
-    blank.
+    blank. An approximate count (``约``, ``大约``, ``左右``) is read as its number,
+    the assumption appended to ``notes``.
     """
     if _is_blank(value):
         return None
@@ -218,6 +228,8 @@ def parse_count(value) -> int | None | Bad:
         return Bad(f"字数不能为负数：{shown}")
     if number != number.to_integral_value():
         return Bad(f"字数应为整数：{shown}")
+    if notes is not None and isinstance(value, str) and (match["about"] or match["around"]):
+        notes.append(f"字数“{shown}”是约数，按{int(number)}字计")
     return int(number)
 
 

@@ -1,9 +1,13 @@
 """Which files of a unit count, and which rows are the same event twice.
 
-Files of one unit are taken newest first; a file whose months all lie within
-the months of a newer file is superseded (a cumulative or corrected resend).
-Duplicates are then decided over the rows of the files kept, in reading order
-(files by name, rows top to bottom): the first is kept, the others listed.
+Files of one unit are taken newest first (the workbook's own saved time, else the
+file's time). An older file is superseded by a newer one when its months all lie
+within the newer file's months AND the newer file is a resend of it: at least
+``rules.resend_share`` of its rows (录用 and 报送 rows, each against the same sheet of
+the newer file, by normalized title) appear in the newer file. Otherwise both count
+(monthly returns; a monthly file carrying a late row of an earlier month).
+Duplicates are then decided over the rows of the files kept, newest file first
+(rows top to bottom within a file): the first is kept, so a corrected resend wins.
 All of it is linear in the number of rows: one dict lookup per row.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from fractions import Fraction
 
 from .issues import INFO, WARNING, Issue
 from .model import DUPLICATE, SUPERSEDED, EventRow, Return, SubmissionRow
@@ -18,6 +23,7 @@ from .rules import Rules
 from .values import normalize_key, row_key
 
 _EPOCH = dt.datetime(1900, 1, 1)
+_TITLES_SHOWN = 10  # titles named in the "removed rows" warning
 
 
 def _month_text(months: set[tuple[int, int]]) -> str:
@@ -26,28 +32,52 @@ def _month_text(months: set[tuple[int, int]]) -> str:
     return "、".join(f"{y}年{m}月" for y, m in sorted(months))
 
 
-def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
-    """Mark superseded files (and all their rows); returns the issues listing them."""
-    issues: list[Issue] = []
-    if rules.supersede == "none":
-        return issues
+def newest_first(files: list[Return], rules: Rules) -> list[Return]:
+    """The files (of one unit) newest first: the workbook's saved time (``versions.time_source``),
+    else the file's time; equal times by name, the later name counting as newer."""
+    def when(r: Return) -> dt.datetime:
+        t = r.saved_time if rules.time_source == "saved_time" and r.saved_time else r.file_time
+        if t is not None and t.tzinfo is not None:  # saved times are UTC; file times are local
+            t = t.astimezone().replace(tzinfo=None)
+        return t or _EPOCH
+
+    return sorted(files, key=lambda r: (when(r), r.relpath), reverse=True)
+
+
+def _by_unit(returns: list[Return]) -> dict[str, list[Return]]:
     by_unit: dict[str, list[Return]] = defaultdict(list)
     for r in returns:
         by_unit[r.unit or ""].append(r)
-    for unit, files in by_unit.items():
-        def when(r: Return) -> dt.datetime:
-            t = r.saved_time if rules.time_source == "saved_time" and r.saved_time else r.file_time
-            if t is not None and t.tzinfo is not None:  # saved times are UTC; file times are local
-                t = t.astimezone().replace(tzinfo=None)
-            return t or _EPOCH
+    return by_unit
 
-        # Newest first; equal times by name, the later name counting as newer.
-        files = sorted(files, key=lambda r: (when(r), r.relpath), reverse=True)
+
+def resent_share(old: Return, new: Return) -> Fraction:
+    """The share of ``old``'s rows that appear in ``new``: 录用 rows among ``new``'s 录用 titles,
+    报送 rows among its 报送 titles (normalized); 1 when ``old`` has no rows."""
+    total = len(old.events) + len(old.submissions)
+    if total == 0:
+        return Fraction(1)
+    event_titles = {row_key(e) for e in new.events}
+    sub_titles = {row_key(s) for s in new.submissions}
+    held = sum(1 for e in old.events if row_key(e) in event_titles)
+    held += sum(1 for s in old.submissions if row_key(s) in sub_titles)
+    return Fraction(held, total)
+
+
+def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
+    """Mark superseded files (and all their rows); returns the issues listing them, and one
+    warning per unit naming the rows a superseded file held that no file kept holds."""
+    issues: list[Issue] = []
+    if rules.supersede == "none":
+        return issues
+    keys = RowKeys(rules)
+    for unit, files in _by_unit(returns).items():
+        files = newest_first(files, rules)
         months = [r.months for r in files]
         for i, r in enumerate(files):
             for j in range(i):
                 newer = files[j]
-                if months[i] <= months[j]:
+                if months[i] <= months[j] and resent_share(r, newer) >= rules.resend_share:
                     r.superseded_by = newer.relpath
                     for row in (*r.events, *r.submissions):
                         row.outcome = SUPERSEDED
@@ -56,7 +86,45 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
                                         f"已被更新的文件“{newer.relpath}”替代，不再重复计入",
                                         file=r.relpath, unit=unit, action="整个文件不计入（以更新文件为准）"))
                     break
+        removed = _removed_rows(files, unit, keys)
+        if removed is not None:
+            issues.append(removed)
     return issues
+
+
+def _removed_rows(files: list[Return], unit: str, keys: RowKeys) -> Issue | None:
+    """The rows of this unit's superseded files that no kept file holds (by the event or
+    submission key; a row that could not be read, by its title): one warning, or None."""
+    old = [r for r in files if r.superseded_by]
+    if not old:
+        return None
+    kept = [r for r in files if not r.superseded_by]
+    event_keys = {keys.event(e) for r in kept for e in r.events if not e.invalid}
+    sub_keys = {keys.submission(unit, s) for r in kept for s in r.submissions if not s.invalid}
+    event_titles = {row_key(e) for r in kept for e in r.events}
+    sub_titles = {row_key(s) for r in kept for s in r.submissions}
+    gone: list[tuple[str, str]] = []  # (title, sheet) in reading order, oldest file last
+    for r in old:
+        for e in r.events:
+            held = row_key(e) in event_titles if e.invalid else keys.event(e) in event_keys
+            if not held:
+                gone.append((e.title or "（无标题）", e.where[1]))
+        for s in r.submissions:
+            held = row_key(s) in sub_titles if s.invalid else keys.submission(unit, s) in sub_keys
+            if not held:
+                gone.append((s.title or "（无标题）", s.where[1]))
+    if not gone:
+        return None
+    shown = "、".join(f"“{t}”（{sheet}）" for t, sheet in gone[:_TITLES_SHOWN])
+    more = f"等{len(gone)}条" if len(gone) > _TITLES_SHOWN else ""
+    successors = "、".join(dict.fromkeys(f"“{r.superseded_by}”" for r in old))
+    olds = "、".join(f"“{r.relpath}”" for r in old)
+    return Issue(WARNING, "superseded_rows_removed",
+                 f"更新文件中删去了{len(gone)}条：{shown}{more}。这些行在被替代的文件{olds}中，"
+                 f"但更新文件{successors}及本单位其他文件中都没有，本次不计入",
+                 file=old[0].superseded_by or "", unit=unit, value=str(len(gone)),
+                 action="不计入（以更新文件为准）",
+                 fix="如这些行是误删，请把它们补进最新文件后重新报送")
 
 
 _EVENT_GETTERS = {
@@ -99,8 +167,42 @@ class RowKeys:
         return tuple(unit if f == "unit" else _SUBMISSION_GETTERS[f](sub) for f in self._submission)
 
 
+# The fields of an event that scoring reads beyond its key: two duplicates that differ in one
+# are listed (the newest file's row is kept). (label, attribute, read only for multiplied forms)
+_SCORED_FIELDS = (
+    ("字数", "chars", True),
+    ("视频时长", "minutes", True),
+    ("媒体级别", "declared_level", False),
+    ("经对口处室", "section", False),
+    ("是否组织工作", "org_work", False),
+    ("严重失实或政治性问题", "serious", False),
+)
+
+
+def _shown(attr: str, value) -> str:
+    if value is None:
+        return "空"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else str(float(value))
+    return str(value)
+
+
+def _differences(kept: EventRow, dropped: EventRow, rules: Rules) -> list[str]:
+    out = []
+    for label, attr, multiplied_only in _SCORED_FIELDS:
+        if multiplied_only and kept.form not in rules.multiplier_forms:
+            continue
+        a, b = getattr(kept, attr), getattr(dropped, attr)
+        if a != b:
+            out.append(f"{label}（保留“{_shown(attr, a)}”，舍去“{_shown(attr, b)}”）")
+    return out
+
+
 def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
-    """Mark repeated events and submissions among the files kept, in reading order."""
+    """Mark repeated events and submissions among the files kept: files of a unit newest first,
+    rows top to bottom, the first row of a key kept (a corrected resend wins)."""
     issues: list[Issue] = []
     first: dict[tuple, EventRow] = {}
     dates: dict[tuple, EventRow] = {}
@@ -108,48 +210,57 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
     # Every key starts with the unit (a row's unit is its file's), so the tables are kept for one
     # unit at a time: a city's 500,000 keys are never all alive at once.
     keys = RowKeys(rules)
-    unit: object = None
-    for r in sorted(returns, key=lambda r: (r.unit or "", r.relpath)):
-        if r.superseded_by:
-            continue
-        if r.unit != unit:
-            unit = r.unit
-            first.clear()
-            dates.clear()
-            first_sub.clear()
-        for ev in r.events:
-            if ev.invalid:
+    by_unit = _by_unit(returns)
+    for unit in sorted(by_unit):
+        first.clear()
+        dates.clear()
+        first_sub.clear()
+        for r in newest_first(by_unit[unit], rules):
+            if r.superseded_by:
                 continue
-            key = keys.event(ev)
-            kept = first.get(key)
-            if kept is not None:
-                ev.outcome = DUPLICATE
-                ev.explanation = f"与“{kept.source}”重复，不重复计分"
-                issues.append(Issue(INFO, "duplicate_event", f"与“{kept.source}”是同一条录用，只计一次",
-                                    file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
-                                    value=ev.title or "", action="该行不重复计分", unit=ev.unit))
-                continue
-            first[key] = ev
-            if rules.warn_same_title_outlet_other_date and ev.form != "批示":
-                loose = keys.loose(ev)
-                other = dates.get(loose)
-                if other is not None and other.date != ev.date:
-                    issues.append(Issue(WARNING, "same_title_other_date",
-                                        f"同一标题、同一媒体另有一条日期不同的录用（{other.source}，{other.date}），已分别计分",
-                                        file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
-                                        column="录用日期", value=str(ev.date), action="照常计分，请核实",
-                                        unit=ev.unit))
-                dates.setdefault(loose, ev)
-        for sub in r.submissions:
-            if sub.invalid:
-                continue
-            key = keys.submission(r.unit or "", sub)
-            kept_sub = first_sub.get(key)
-            if kept_sub is not None:
-                sub.outcome = DUPLICATE
-                issues.append(Issue(INFO, "duplicate_submission", f"与“{kept_sub.source}”是同一条报送，只计一次",
-                                    file=sub.source.file, sheet=sub.source.sheet, row=sub.source.row,
-                                    value=sub.title or "", action="该行不重复计数", unit=sub.unit))
-                continue
-            first_sub[key] = sub
+            for ev in r.events:
+                if ev.invalid:
+                    continue
+                key = keys.event(ev)
+                kept = first.get(key)
+                if kept is not None:
+                    ev.outcome = DUPLICATE
+                    ev.explanation = f"与“{kept.source}”重复，不重复计分"
+                    differ = _differences(kept, ev, rules)
+                    if differ:
+                        issues.append(Issue(
+                            WARNING, "duplicate_event_differs",
+                            f"与“{kept.source}”是同一条录用，只计一次，按较新文件中的该行计分；"
+                            f"两行填写不同：{'；'.join(differ)}",
+                            file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
+                            value=ev.title or "", action="该行不重复计分，以较新文件为准", unit=ev.unit,
+                            fix="请核实哪一行正确；如较新文件有误，请改正后重新报送"))
+                    else:
+                        issues.append(Issue(INFO, "duplicate_event", f"与“{kept.source}”是同一条录用，只计一次",
+                                            file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
+                                            value=ev.title or "", action="该行不重复计分", unit=ev.unit))
+                    continue
+                first[key] = ev
+                if rules.warn_same_title_outlet_other_date and ev.form != "批示":
+                    loose = keys.loose(ev)
+                    other = dates.get(loose)
+                    if other is not None and other.date != ev.date:
+                        issues.append(Issue(WARNING, "same_title_other_date",
+                                            f"同一标题、同一媒体另有一条日期不同的录用（{other.source}，{other.date}），已分别计分",
+                                            file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
+                                            column="录用日期", value=str(ev.date), action="照常计分，请核实",
+                                            unit=ev.unit))
+                    dates.setdefault(loose, ev)
+            for sub in r.submissions:
+                if sub.invalid:
+                    continue
+                key = keys.submission(r.unit or "", sub)
+                kept_sub = first_sub.get(key)
+                if kept_sub is not None:
+                    sub.outcome = DUPLICATE
+                    issues.append(Issue(INFO, "duplicate_submission", f"与“{kept_sub.source}”是同一条报送，只计一次",
+                                        file=sub.source.file, sheet=sub.source.sheet, row=sub.source.row,
+                                        value=sub.title or "", action="该行不重复计数", unit=sub.unit))
+                    continue
+                first_sub[key] = sub
     return issues

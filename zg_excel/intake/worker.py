@@ -42,6 +42,16 @@ Design, and why:
 A worker whose address space has grown by more than the budget since it
 started retires and is replaced (freed memory is rarely given back to the
 system), so a long batch does not accumulate resident memory.
+
+Workers end when the parent ends, however it ends. On Linux each worker asks
+the kernel for SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``),
+which works even while a reader is stuck in native code. Everywhere, a
+watchdog thread in the worker checks the parent every ``WATCH_S`` seconds and
+leaves when it is gone, and a forked worker closes the parent's ends of every
+pipe it inherited, so ``recv`` sees end-of-file once the parent is gone. The
+scratch folder is named ``zg-excel-intake-<parent pid>-…``: the pool removes
+its own on close, and each new pool removes those whose process is gone
+(left by a parent killed with SIGKILL).
 """
 
 from __future__ import annotations
@@ -53,6 +63,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from multiprocessing.connection import wait
 from typing import Callable, Iterable, Iterator
@@ -66,6 +77,8 @@ from .readers import failure, read_book
 _child_test_hook: Callable[[str], None] | None = None
 
 _MB = 1 << 20
+TMP_PREFIX = "zg-excel-intake-"
+WATCH_S = 0.5  # how often a worker checks that its parent is still there
 
 
 def default_workers(limits: IntakeLimits) -> int:
@@ -198,7 +211,77 @@ def _transformed(transform, path: str, result):
         return result
 
 
-def _worker_main(conn, limits: IntakeLimits, err_path: str, transform=None) -> None:
+def _die_with_parent(parent: int, close_fds: tuple[int, ...] = ()) -> None:
+    """End this worker when ``parent`` ends (see the module docstring)."""
+    for fd in close_fds:  # the parent's ends of pipes, inherited through fork
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError, ValueError):
+            pass
+    if os.getppid() != parent:  # it died before the request above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_S)
+            if os.getppid() != parent or not _pid_alive(parent):
+                os._exit(1)
+
+    threading.Thread(target=watch, name="zg-excel-parent-watch", daemon=True).start()
+
+
+def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # pragma: no cover - Windows: getppid() does not change, ask the system
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)
+        if not handle:
+            return False
+        code = ctypes.c_ulong()
+        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        ctypes.windll.kernel32.CloseHandle(handle)
+        return code.value == 259  # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def sweep_stale_tmpdirs(base: str | None = None) -> list[str]:
+    """Remove ``zg-excel-intake-<pid>-*`` scratch folders whose process is gone; return their paths."""
+    base = base or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(base)
+    except OSError:
+        return removed
+    for name in names:
+        if not name.startswith(TMP_PREFIX):
+            continue
+        pid_text = name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+            continue
+        path = os.path.join(base, name)
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed
+
+
+def _worker_main(conn, limits: IntakeLimits, err_path: str, transform=None, parent: int = 0,
+                 close_fds: tuple[int, ...] = ()) -> None:
+    if parent:
+        _die_with_parent(parent, close_fds)
     _child_setup(limits, err_path)
     space = _AddressSpace(limits)
     try:
@@ -308,7 +391,8 @@ class _Pool:
                     __import__(mod)
                 except ImportError:
                     pass
-        self.tmpdir = tempfile.mkdtemp(prefix="zg-excel-intake-")
+        sweep_stale_tmpdirs()
+        self.tmpdir = tempfile.mkdtemp(prefix=f"{TMP_PREFIX}{os.getpid()}-")
         self.workers: list[_Worker] = []
         self._serial = 0
         self._failed_starts = 0  # workers in a row that died before they were ready
@@ -318,7 +402,11 @@ class _Pool:
         self._serial += 1
         err_path = os.path.join(self.tmpdir, f"worker-{self._serial}.err")
         parent_conn, child_conn = self.ctx.Pipe(duplex=True)
-        proc = self.ctx.Process(target=_worker_main, args=(child_conn, self.limits, err_path, self.transform),
+        # a forked worker closes the parent's pipe ends it inherits (its own and the other workers')
+        close_fds = ((parent_conn.fileno(), *(w.conn.fileno() for w in self.workers))
+                     if self.ctx.get_start_method() == "fork" else ())
+        proc = self.ctx.Process(target=_worker_main, args=(child_conn, self.limits, err_path, self.transform,
+                                                           os.getpid(), close_fds),
                                 name=f"zg-excel-intake-{self._serial}", daemon=True)
         proc.start()
         child_conn.close()

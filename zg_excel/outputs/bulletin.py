@@ -13,6 +13,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..issues import ERROR
 from ..text import date_cn, months_text, points_text, round_half_up
 from ..files import atomic_write_bytes
 from .report import overview, period_label, previous_of
@@ -41,10 +42,8 @@ def inert(text: str) -> str:
 
 
 def bulletin_title(result: Result) -> str:
-    if result.final:
-        return f"关于{result.year}年度{_district(result)}组工信息宣传工作情况的通报"
-    q = result.period.quarter_name
-    return f"关于{result.year}年{q}{_district(result)}组工信息宣传工作情况的通报"
+    """``关于2026年第三季度全区…的通报`` / ``关于2026年度全区…的通报``: the period as ``Period`` names it."""
+    return f"关于{result.period.heading}{_district(result)}组工信息宣传工作情况的通报"
 
 
 def _district(result: Result) -> str:
@@ -52,8 +51,8 @@ def _district(result: Result) -> str:
 
 
 def attachment_title(result: Result) -> str:
-    q = result.period.title_text
-    return f"{result.year}年{q}组工信息考核积分排名表"
+    """``2026年第三季度组工信息考核积分排名表`` / ``2026年度…`` (one 年: the period as ``Period`` names it)."""
+    return f"{result.period.heading}组工信息考核积分排名表"
 
 
 def _units_text(rows: list[dict]) -> str:
@@ -96,6 +95,38 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
     top = conf.praise_top
     rise = conf.praise_rise
     prev = ov.previous
+    goal = "全年目标" if result.final else "序时目标"
+    # 存在问题: each list names only what the rules require of the unit's category.
+    short_months, zero_months, short_yearly, short_provincial = [], [], [], []
+    for t in units:
+        if not t.returned:
+            continue
+        cat = result.rules.categories[t.category]
+        # t.short_months holds only the months judged against a monthly minimum (none without one):
+        # those with some reports are 月度报送不足, those with none are listed once, as 零报送.
+        some = [m for m in t.short_months if t.submissions_by_month.get(m, 0) > 0]
+        zero = [m for m in t.short_months if t.submissions_by_month.get(m, 0) == 0]
+        if some:
+            short_months.append({"unit": inert(t.unit), "months": some, "months_text": months_text(some),
+                                 "text": f"{inert(t.unit)}（{_month_counts(t, some)}）"})
+        if zero:
+            zero_months.append({"unit": inert(t.unit), "months": zero, "months_text": months_text(zero),
+                                "text": f"{inert(t.unit)}（{months_text(zero)}）"})
+        if result.final and cat.yearly_submissions and t.submissions_year < cat.yearly_submissions:
+            short_yearly.append({"unit": inert(t.unit), "text": f"{inert(t.unit)}（{t.submissions_year}条）"})
+        if result.final and cat.provincial_adoptions and t.provincial_org_adoptions < cat.provincial_adoptions:
+            short_provincial.append({"unit": inert(t.unit),
+                                     "text": f"{inert(t.unit)}（{t.provincial_org_adoptions}条）"})
+    criticised = {s["unit"] for s in short_months + zero_months + short_yearly + short_provincial}
+    with_errors = {i.unit for i in result.issues if i.severity == ERROR and i.unit}
+
+    def praisable(t) -> bool:
+        """表扬 only a unit this document does not criticise: points above 0, on track (at year end: the
+        annual target), no short or zero month, no yearly/provincial shortfall, and no error-level
+        problem in its returns (a unit being sent a 退回单 is not praised in the same run)."""
+        return (t.returned and t.total > 0 and not t.behind_prorated and inert(t.unit) not in criticised
+                and t.unit not in with_errors)
+
     categories, behind, risers = [], [], []
     for cat in result.rules.categories:
         group = sorted((t for t in units if t.category == cat), key=lambda t: (t.rank, t.order))
@@ -107,9 +138,9 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
             rows.append({"unit": inert(t.unit), "rank": t.rank, "total": points_text(t.total), "points": points_text(t.points),
                          "credit": points_text(t.credit), "target": points_text(t.prorated_target), "annual": points_text(t.annual_target),
                          "submissions": t.submissions_year, "returned": t.returned, "on_track": not t.behind_prorated,
+                         "praisable": praisable(t),
                          "rank_change": change, "text": f"{inert(t.unit)}（{points_text(t.total)}分）"})
-        praised = [r for r, t in zip(rows, group) if t.total > 0 and not t.behind_prorated][:top]
-        goal = "全年目标" if result.final else "序时目标"
+        praised = [r for r in rows if r["praisable"]][:top]
         lagging = [{"unit": inert(t.unit), "total": points_text(t.total), "target": points_text(t.prorated_target),
                     "text": f"{inert(t.unit)}（{points_text(t.total)}分，{goal}{points_text(t.prorated_target)}分）"}
                    for t in group if t.returned and t.behind_prorated]
@@ -124,30 +155,6 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
                     risers.append({"unit": inert(t.unit), "category": cat, "rank": t.rank, "previous_rank": p.rank,
                                    "change": change,
                                    "text": f"{inert(t.unit)}（{cat}，由第{p.rank}名升至第{t.rank}名）"})
-    # Months below the monthly minimum but not empty; empty months are listed once, as 零报送.
-    short_months = []
-    for t in units:
-        some = [m for m in t.short_months if t.submissions_by_month.get(m, 0) > 0]
-        if t.returned and some:
-            short_months.append({"unit": inert(t.unit), "months": some, "months_text": months_text(some),
-                                 "text": f"{inert(t.unit)}（{_month_counts(t, some)}）"})
-    zero_months = []
-    for t in units:
-        zero = [m for m, n in sorted(t.submissions_by_month.items()) if n == 0]
-        if t.returned and zero:
-            zero_months.append({"unit": inert(t.unit), "months": zero, "months_text": months_text(zero),
-                                "text": f"{inert(t.unit)}（{months_text(zero)}）"})
-    short_yearly = []
-    for t in units:
-        need = result.rules.categories[t.category].yearly_submissions
-        if t.returned and need and result.final and t.submissions_year < need:
-            short_yearly.append({"unit": inert(t.unit), "text": f"{inert(t.unit)}（{t.submissions_year}条）"})
-    short_provincial = []
-    for t in units:
-        need = result.rules.categories[t.category].provincial_adoptions
-        if t.returned and need and result.final and t.provincial_org_adoptions < need:
-            short_provincial.append({"unit": inert(t.unit),
-                                     "text": f"{inert(t.unit)}（{t.provincial_org_adoptions}条）"})
     issued = issued or dt.date.today()
     previous = None
     if prev is not None:
@@ -232,8 +239,6 @@ def attachment_table(result: Result) -> dict:
     header = ["排名"] + (["较上期"] if prev is not None else []) + [
         "单位", "报送条数", "本单位积分", "对口处室积分", "总积分", "序时目标" if not result.final else "年度目标",
         "完成进度"]
-    # Millimetres within the 156 mm 版心, at the 小四 size wide tables use: two-line headers, values on one line.
-    widths = [13] + ([13] if prev is not None else []) + [55 - (13 if prev is not None else 0), 13, 15, 15, 13, 15, 16]
     rows: list[list[str]] = []
     for cat in result.rules.categories:
         group = sorted((t for t in result.units if t.category == cat), key=lambda t: (t.rank, t.order))
@@ -248,7 +253,8 @@ def attachment_table(result: Result) -> dict:
             row += [t.unit if t.returned else f"{t.unit}（未报送）", str(t.submissions_year),
                     points_text(t.points), points_text(t.credit), points_text(t.total), points_text(t.prorated_target), progress]
             rows.append(row)
-    return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": widths}
+    # No widths: the .docx sizes every column for its longest text (numbers on one line, names take the rest).
+    return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": None}
 
 
 def write_bulletin(result: Result, text: str, txt_path: Path, docx_path: Path | None = None) -> list[Path]:
@@ -257,9 +263,11 @@ def write_bulletin(result: Result, text: str, txt_path: Path, docx_path: Path | 
     atomic_write_bytes(Path(txt_path), ("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
     written.append(Path(txt_path))
     if docx_path is not None:
-        from .docx_bulletin import write_bulletin_docx
+        from .docx_bulletin import Fonts, write_bulletin_docx
 
-        seal = result.rules.bulletin.seal
-        write_bulletin_docx(text, docx_path, attachment=attachment_table(result), seal=seal)
+        conf = result.rules.bulletin
+        fonts = Fonts(title=conf.font_title, body=conf.font_body, heading1=conf.font_heading1,
+                      heading2=conf.font_heading2)
+        write_bulletin_docx(text, docx_path, attachment=attachment_table(result), seal=conf.seal, fonts=fonts)
         written.append(Path(docx_path))
     return written

@@ -40,6 +40,7 @@ import re
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ from lxml import etree
 
 from ..files import atomic_write_bytes
 
-__all__ = ["write_bulletin_docx"]
+__all__ = ["Fonts", "write_bulletin_docx"]
 
 # ---------------------------------------------------------------- constants
 
@@ -63,6 +64,19 @@ FONT_BODY = "仿宋_GB2312"
 FONT_H1 = "黑体"
 FONT_H2 = "楷体_GB2312"
 FONT_PAGE_NUMBER = "宋体"
+
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """The font of each role (rules.toml ``[bulletin]`` font_*; GB/T 9704 names by default)."""
+
+    title: str = FONT_TITLE  # 标题, 附件标题
+    body: str = FONT_BODY  # 正文, 主送, 署名, table cells
+    heading1: str = FONT_H1  # 一、, "附件", table header and group rows
+    heading2: str = FONT_H2  # （一）
+    page_number: str = FONT_PAGE_NUMBER
+
 
 # Fallbacks recorded in word/fontTable.xml (w:altName) so that Word on a machine
 # without the GB2312-era fonts substitutes the Windows equivalents.
@@ -148,6 +162,7 @@ def write_bulletin_docx(
     attachment: dict[str, Any] | None = None,
     timestamp: _dt.datetime | None = None,
     seal: bool = False,
+    fonts: Fonts | None = None,
 ) -> None:
     """Typeset the plain-text bulletin ``text`` as a GB/T 9704-2012 .docx at ``path``.
 
@@ -166,6 +181,9 @@ def write_bulletin_docx(
     9704-2012 7.3.5.2 (不加盖印章); ``True`` is 7.3.5.1 (加盖印章: 成文日期右空四字,
     署名以成文日期为准居中, room left above for the seal).
 
+    ``fonts`` names the font of each role (default: the GB/T 9704 fonts); each is
+    set as the East Asian font (w:eastAsia) too, which Word/WPS use for CJK text.
+
     Raises ``ValueError`` (message in Chinese) for an empty text or a malformed
     attachment.  The file is replaced atomically.
     """
@@ -174,19 +192,20 @@ def write_bulletin_docx(
     parsed = _parse(text)
     table = _normalise_attachment(attachment) if attachment is not None else None
 
+    fonts = fonts or Fonts()
     doc = Document()
     _setup_package(doc)
-    _setup_styles(doc)
+    _setup_styles(doc, fonts)
     _setup_section(doc)
-    _setup_footers(doc)
-    _write_body(doc, parsed, seal=seal)
+    _setup_footers(doc, fonts)
+    _write_body(doc, parsed, fonts, seal=seal)
     if table is not None:
-        _write_attachment(doc, table)
+        _write_attachment(doc, table, fonts)
     _set_core_properties(doc, parsed, timestamp)
 
     buf = io.BytesIO()
     doc.save(buf)
-    data = _normalise_zip(buf.getvalue())
+    data = _normalise_zip(buf.getvalue(), fonts)
     atomic_write_bytes(Path(os.fspath(path)), data)
 
 
@@ -385,11 +404,12 @@ def _fonts_el(font: str) -> Any:
     return _el("w:rFonts", ascii=font, hAnsi=font, eastAsia=font, cs=font, hint="eastAsia")
 
 
-def _reset_rpr(rPr: Any, font: str, size_pt: float, *, extra: Iterable[Any] = ()) -> None:
-    """Replace every child of a (style or run) rPr by fonts + size (+ extras)."""
+def _reset_rpr(rPr: Any, font: str | None, size_pt: float, *, extra: Iterable[Any] = ()) -> None:
+    """Replace every child of a (style or run) rPr by fonts + size (+ extras); no font: the style's."""
     for child in list(rPr):
         rPr.remove(child)
-    rPr.append(_fonts_el(font))
+    if font is not None:
+        rPr.append(_fonts_el(font))
     # 3号 text is condensed to fit 28 chars per line; other sizes reset it so
     # they do not inherit the condensing from Normal.
     spacing = BODY_CHAR_SPACING_TW if size_pt == SIZE_BODY_PT else 0
@@ -422,7 +442,7 @@ def _format_paragraph(
     page_break_before: bool = False,
     char_tw: int = CHAR_TW,
     use_char_units: bool = True,
-    mark_font: str = FONT_BODY,
+    mark_font: str | None = None,
     mark_size: float = SIZE_BODY_PT,
     snap_to_grid: bool = True,
 ) -> None:
@@ -464,7 +484,7 @@ def _format_paragraph(
         if use_char_units:
             ind.set(qn("w:firstLineChars"), "0")
     _ppr_put(pPr, ind)
-    # paragraph-mark properties, so empty lines keep the grid font/size
+    # paragraph-mark properties, so empty lines keep the grid font/size (no font: the style's, i.e. the body's)
     rPr = _el("w:rPr")
     _reset_rpr(rPr, mark_font, mark_size)
     _ppr_put(pPr, rPr)
@@ -486,7 +506,7 @@ def _setup_package(doc: Any) -> None:
     doc.settings.odd_and_even_pages_header_footer = True
 
 
-def _setup_styles(doc: Any) -> None:
+def _setup_styles(doc: Any, fonts: Fonts) -> None:
     styles = doc.styles
     root = styles.element
 
@@ -496,7 +516,7 @@ def _setup_styles(doc: Any) -> None:
     rPr = rpr_default.find(qn("w:rPr"))
     _reset_rpr(
         rPr,
-        FONT_BODY,
+        fonts.body,
         SIZE_BODY_PT,
         extra=[_el("w:lang", val="en-US", eastAsia="zh-CN", bidi="ar-SA")],
     )
@@ -521,17 +541,17 @@ def _setup_styles(doc: Any) -> None:
         _ppr_put(pPr, _el("w:jc", val=jc))
         _reset_rpr(st.get_or_add_rPr(), font, size)
 
-    para_style(styles["Normal"], FONT_BODY, SIZE_BODY_PT, first_line=False, jc="both")
-    para_style(styles["Heading 1"], FONT_H1, SIZE_BODY_PT, first_line=True, jc="both")
-    para_style(styles["Heading 2"], FONT_H2, SIZE_BODY_PT, first_line=True, jc="both")
-    for name, font in (("Heading 1 Char", FONT_H1), ("Heading 2 Char", FONT_H2)):
+    para_style(styles["Normal"], fonts.body, SIZE_BODY_PT, first_line=False, jc="both")
+    para_style(styles["Heading 1"], fonts.heading1, SIZE_BODY_PT, first_line=True, jc="both")
+    para_style(styles["Heading 2"], fonts.heading2, SIZE_BODY_PT, first_line=True, jc="both")
+    for name, font in (("Heading 1 Char", fonts.heading1), ("Heading 2 Char", fonts.heading2)):
         try:
             style = styles[name]
         except KeyError:
             continue
         _reset_rpr(style.element.get_or_add_rPr(), font, SIZE_BODY_PT)
     footer = styles["Footer"]
-    para_style(footer, FONT_PAGE_NUMBER, SIZE_PAGE_NUMBER_PT, first_line=False, jc="left")
+    para_style(footer, fonts.page_number, SIZE_PAGE_NUMBER_PT, first_line=False, jc="left")
     # the footer line is not on the body grid
     fpPr = footer.element.get_or_add_pPr()
     _ppr_put(fpPr, _el("w:snapToGrid", val="0"))
@@ -558,7 +578,7 @@ def _setup_section(doc: Any) -> None:
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TW))
 
 
-def _setup_footers(doc: Any) -> None:
+def _setup_footers(doc: Any, fonts: Fonts) -> None:
     """Page numbers "— N —": odd pages 右空一字 (default footer), even 左空一字."""
     section = doc.sections[0]
     one_char = SIZE_PAGE_NUMBER_PT * 20  # 一字 of 4号 = 280 twips
@@ -575,11 +595,11 @@ def _setup_footers(doc: Any) -> None:
         ind = _el("w:ind", firstLine="0")
         ind.set(qn("w:right" if odd else "w:left"), str(one_char))
         _ppr_put(pPr, ind)
-        _page_field(paragraph)
+        _page_field(paragraph, fonts)
 
 
-def _page_field(paragraph: Any) -> None:
-    font, size = FONT_PAGE_NUMBER, SIZE_PAGE_NUMBER_PT
+def _page_field(paragraph: Any, fonts: Fonts) -> None:
+    font, size = fonts.page_number, SIZE_PAGE_NUMBER_PT
     _add_run(paragraph, "— ", font, size)
     run = _add_run(paragraph, "", font, size)
     run._r.append(_el("w:fldChar", fldCharType="begin"))
@@ -605,14 +625,14 @@ def _blank(doc: Any, *, keep_next: bool = False) -> Any:
     return paragraph
 
 
-def _title(doc: Any, title: str, *, page_break_before: bool = False) -> None:
+def _title(doc: Any, title: str, fonts: Fonts, *, page_break_before: bool = False) -> None:
     paragraph = doc.add_paragraph()
     _format_paragraph(
         paragraph,
         align=WD_ALIGN_PARAGRAPH.CENTER,
         keep_next=True,
         page_break_before=page_break_before,
-        mark_font=FONT_TITLE,
+        mark_font=fonts.title,
         mark_size=SIZE_TITLE_PT,
         # a 22 pt line may not fit one grid line in LibreOffice, which would
         # then give it two; the exact 28.95 pt pitch already keeps the grid
@@ -620,19 +640,19 @@ def _title(doc: Any, title: str, *, page_break_before: bool = False) -> None:
     )
     capacity = math.floor(TEXT_WIDTH_TW / 20 / SIZE_TITLE_PT)  # 20 full-width chars
     for i, part in enumerate(_title_lines(title, capacity)):
-        run = _add_run(paragraph, part, FONT_TITLE, SIZE_TITLE_PT)
+        run = _add_run(paragraph, part, fonts.title, SIZE_TITLE_PT)
         if i:
             run._r.insert(1, OxmlElement("w:br"))  # after rPr, before w:t
 
 
-def _write_body(doc: Any, parsed: _Parsed, *, seal: bool) -> None:
+def _write_body(doc: Any, parsed: _Parsed, fonts: Fonts, *, seal: bool) -> None:
     # python-docx's template starts with an empty body; all content is appended.
-    _title(doc, parsed.title)
+    _title(doc, parsed.title, fonts)
     _blank(doc)  # 标题下空一行
     if parsed.addressee is not None:
         p = doc.add_paragraph()
         _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.LEFT)
-        _add_run(p, parsed.addressee, FONT_BODY, SIZE_BODY_PT)
+        _add_run(p, parsed.addressee, fonts.body, SIZE_BODY_PT)
 
     last_content: Any = None
     prev_kind = ""
@@ -642,7 +662,7 @@ def _write_body(doc: Any, parsed: _Parsed, *, seal: bool) -> None:
         p = doc.add_paragraph()
         if kind in ("h1", "h2"):
             head, tail = _split_heading(line)
-            font = FONT_H1 if kind == "h1" else FONT_H2
+            font = fonts.heading1 if kind == "h1" else fonts.heading2
             if not tail:
                 p.style = doc.styles["Heading 1" if kind == "h1" else "Heading 2"]
             _format_paragraph(
@@ -650,22 +670,22 @@ def _write_body(doc: Any, parsed: _Parsed, *, seal: bool) -> None:
                 align=WD_ALIGN_PARAGRAPH.JUSTIFY,
                 first_line_chars=2,
                 keep_next=not tail,
-                mark_font=FONT_BODY if tail else font,
+                mark_font=fonts.body if tail else font,
             )
             _add_run(p, head, font, SIZE_BODY_PT)
             if tail:
-                _add_run(p, tail, FONT_BODY, SIZE_BODY_PT)
+                _add_run(p, tail, fonts.body, SIZE_BODY_PT)
         elif kind == "attach":
             # 左空二字 "附件：名称"; a wrapped name aligns after the colon
             _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.JUSTIFY, left_chars=5, hanging_chars=3)
-            _add_run(p, line, FONT_BODY, SIZE_BODY_PT)
+            _add_run(p, line, fonts.body, SIZE_BODY_PT)
         elif kind == "attach_cont":
             # "2.××××" under "附件：1.××××": aligned with the first name's number
             _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.JUSTIFY, left_chars=5)
-            _add_run(p, line, FONT_BODY, SIZE_BODY_PT)
+            _add_run(p, line, fonts.body, SIZE_BODY_PT)
         else:  # body, h3
             _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.JUSTIFY, first_line_chars=2)
-            _add_run(p, line, FONT_BODY, SIZE_BODY_PT)
+            _add_run(p, line, fonts.body, SIZE_BODY_PT)
         last_content = p
         prev_kind = kind
 
@@ -680,21 +700,22 @@ def _write_body(doc: Any, parsed: _Parsed, *, seal: bool) -> None:
     rs, rd = _signature_indents(parsed.signature, parsed.date, seal=seal)
     p = doc.add_paragraph()
     _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=rs, keep_next=True)
-    _add_run(p, parsed.signature, FONT_BODY, SIZE_BODY_PT)
+    _add_run(p, parsed.signature, fonts.body, SIZE_BODY_PT)
     p = doc.add_paragraph()
     _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=rd)
-    _add_run(p, parsed.date, FONT_BODY, SIZE_BODY_PT)
+    _add_run(p, parsed.date, fonts.body, SIZE_BODY_PT)
 
 
 # ------------------------------------------------------------- attachment
 
 
 class _Table:
-    def __init__(self, title: str, header: list[str], rows: list[list[str]], widths: list[float]):
+    def __init__(self, title: str, header: list[str], rows: list[list[str]], widths: list[float], size_pt: float):
         self.title = title
         self.header = header
         self.rows = rows
         self.widths_mm = widths
+        self.size_pt = size_pt
 
 
 def _cell_text(value: Any) -> str:
@@ -719,6 +740,7 @@ def _normalise_attachment(att: dict[str, Any]) -> _Table:
             cells = cells[:ncols]
         rows.append(cells + [""] * (ncols - len(cells)))
     widths = att.get("col_widths_mm")
+    size = 14.0 if ncols <= 6 else 12.0  # given widths: 4号, or 小四 for wide tables
     if widths:
         widths = [float(w) for w in widths]
         if len(widths) != ncols:
@@ -726,22 +748,69 @@ def _normalise_attachment(att: dict[str, Any]) -> _Table:
         if any(w <= 0 for w in widths):
             raise ValueError("附件表格列宽必须为正数")
     else:
-        widths = _auto_widths(header, rows)
+        widths, size = _auto_widths(header, rows)
     total = sum(widths)
     if total > TEXT_WIDTH_MM:  # never wider than the 版心
         widths = [w * TEXT_WIDTH_MM / total for w in widths]
     title = _cell_text(att.get("title")) or "附件"
-    return _Table(title, header, rows, widths)
+    return _Table(title, header, rows, widths, size)
 
 
-def _auto_widths(header: list[str], rows: list[list[str]]) -> list[float]:
-    weights = []
-    for j, head in enumerate(header):
-        texts = [head] + [r[j] for r in rows if not _is_group_row(r)]
-        widest = max((_em_width(t) for t in texts), default=1.0)
-        weights.append(min(max(widest, 2.0), 16.0) + 1.0)
-    total = sum(weights)
-    return [TEXT_WIDTH_MM * w / total for w in weights]
+# The attachment table (GB/T 9704 tables: 仿宋 4号, one step smaller when the table needs it).
+TABLE_SIZES_PT = (14.0, 12.0, 10.5)  # 4号, 小四, 五号: the largest at which the table fits is used
+TABLE_CELL_MARGIN_TW = 57  # left and right padding of every cell (w:tblCellMar), 1 mm
+_TABLE_SLACK_EM = 0.5  # room for a substitute font whose digits are wider than half an em
+_MM_PER_PT = 25.4 / 72
+
+
+def _cell_em(s: str) -> float:
+    """Width of a cell text in ems of its font: CJK (and ↑↓—) 1, digits and . , 0.5, % 0.9, other ASCII 0.6."""
+    width = 0.0
+    for ch in s:
+        if unicodedata.east_asian_width(ch) in ("W", "F", "A"):
+            width += 1.0
+        elif ch.isdigit() or ch in ".,":
+            width += 0.5
+        else:
+            width += 0.9 if ch == "%" else 0.6
+    return width
+
+
+def _header_em(s: str) -> float:
+    """A header may take two lines; one of two characters stays on one."""
+    em = _cell_em(s)
+    return em if em <= 2 else math.ceil(em / 2)
+
+
+def _auto_widths(header: list[str], rows: list[list[str]]) -> tuple[list[float], float]:
+    """Column widths (mm, summing to the 156 mm 版心) and the font size, computed from the texts.
+
+    Every column but the widest-text one (the unit names) gets its longest
+    value on one line (header on at most two); the names column takes the rest.
+    The largest of ``TABLE_SIZES_PT`` at which the names fit on two lines is
+    used; at the smallest size the names column takes whatever is left (at
+    least four characters). Room left over goes to the names (up to one line
+    each), then to every column in proportion.
+    """
+    ncols = len(header)
+    body = [r for r in rows if not _is_group_row(r)]
+    body_em = [max((_cell_em(r[j]) for r in body), default=0.0) for j in range(ncols)]
+    head_em = [_header_em(h) for h in header]
+    flex = max(range(ncols), key=lambda j: (body_em[j], -j))
+    pad_mm = 2 * TABLE_CELL_MARGIN_TW * 25.4 / 1440
+    for size in TABLE_SIZES_PT:
+        em = size * _MM_PER_PT
+        need = [(max(body_em[j], head_em[j]) + _TABLE_SLACK_EM) * em + pad_mm for j in range(ncols)]
+        two_lines = (max(math.ceil(body_em[flex] / 2), head_em[flex]) + _TABLE_SLACK_EM) * em + pad_mm
+        room = TEXT_WIDTH_MM - (sum(need) - need[flex])
+        if room >= two_lines:
+            break
+    widths = list(need)
+    widths[flex] = min(need[flex], max(room, 4 * em + pad_mm))
+    total = sum(widths)
+    if total < TEXT_WIDTH_MM:
+        widths = [w * TEXT_WIDTH_MM / total for w in widths]
+    return widths, size
 
 
 def _plain_text(value: str) -> bool:
@@ -753,17 +822,17 @@ def _is_group_row(row: Sequence[str]) -> bool:
     return len(row) > 1 and bool(row[0]) and not any(row[1:])
 
 
-def _write_attachment(doc: Any, table: _Table) -> None:
+def _write_attachment(doc: Any, table: _Table, fonts: Fonts) -> None:
     # 7.3.7: 另面编排; "附件" 3号黑体顶格 in line 1, title centred in line 3.
     p = doc.add_paragraph()
     _format_paragraph(p, align=WD_ALIGN_PARAGRAPH.LEFT, page_break_before=True, keep_next=True)
-    _add_run(p, "附件", FONT_H1, SIZE_BODY_PT)
+    _add_run(p, "附件", fonts.heading1, SIZE_BODY_PT)
     _blank(doc, keep_next=True)
-    _title(doc, table.title)
+    _title(doc, table.title, fonts)
     _blank(doc, keep_next=True)
 
     ncols = len(table.header)
-    size = 14.0 if ncols <= 6 else 12.0  # 4号, or 小四 for wide tables
+    size = table.size_pt
     line_tw = int(round(size * 1.5 * 20))
     widths_tw = [int(round(w * 1440 / 25.4)) for w in table.widths_mm]
 
@@ -786,6 +855,13 @@ def _write_attachment(doc: Any, table: _Table) -> None:
     for old in tblPr.findall(qn("w:tblBorders")):
         tblPr.remove(old)
     tblPr.insert_element_before(borders, *successors)
+    # the cell padding the widths were computed with (_auto_widths)
+    margins = _el("w:tblCellMar")
+    for side in ("left", "right"):
+        margins.append(_el(f"w:{side}", w=str(TABLE_CELL_MARGIN_TW), type="dxa"))
+    for old in tblPr.findall(qn("w:tblCellMar")):
+        tblPr.remove(old)
+    tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
     for gc, w in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths_tw):
         gc.set(qn("w:w"), str(w))
 
@@ -808,7 +884,7 @@ def _write_attachment(doc: Any, table: _Table) -> None:
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             paragraph = cell.paragraphs[0]
             align = WD_ALIGN_PARAGRAPH.LEFT if group else WD_ALIGN_PARAGRAPH.CENTER
-            font = FONT_H1 if (header or group) else FONT_BODY
+            font = fonts.heading1 if (header or group) else fonts.body
             _format_paragraph(
                 paragraph,
                 align=align,
@@ -888,31 +964,34 @@ def _date_from_line(line: str | None) -> _dt.datetime | None:
 # ------------------------------------------------------------ packaging
 
 
-def _font_table(xml: bytes) -> bytes:
-    """Declare the Chinese fonts (GB2312 charset, fallback names) in fontTable.xml."""
+def _font_table(xml: bytes, fonts: Fonts) -> bytes:
+    """Declare the fonts used (GB2312 charset, a fallback name for the GB/T 9704 ones) in fontTable.xml."""
     root = etree.fromstring(xml)
     w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     existing = {f.get(f"{{{w}}}name") for f in root.findall(f"{{{w}}}font")}
-    for name, alt in _FONT_ALT_NAMES.items():
+    for name in dict.fromkeys(astuple(fonts)):
         if name in existing:
             continue
+        alt = _FONT_ALT_NAMES.get(name)
+        fixed = name == fonts.body
         font = etree.SubElement(root, f"{{{w}}}font")
         font.set(f"{{{w}}}name", name)
-        etree.SubElement(font, f"{{{w}}}altName").set(f"{{{w}}}val", alt)
+        if alt and alt != name:
+            etree.SubElement(font, f"{{{w}}}altName").set(f"{{{w}}}val", alt)
         etree.SubElement(font, f"{{{w}}}charset").set(f"{{{w}}}val", "86")
-        etree.SubElement(font, f"{{{w}}}family").set(f"{{{w}}}val", "modern" if name == FONT_BODY else "auto")
-        etree.SubElement(font, f"{{{w}}}pitch").set(f"{{{w}}}val", "fixed" if name == FONT_BODY else "variable")
+        etree.SubElement(font, f"{{{w}}}family").set(f"{{{w}}}val", "modern" if fixed else "auto")
+        etree.SubElement(font, f"{{{w}}}pitch").set(f"{{{w}}}val", "fixed" if fixed else "variable")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
 
 
-def _normalise_zip(data: bytes) -> bytes:
+def _normalise_zip(data: bytes, fonts: Fonts) -> bytes:
     """Re-pack with fixed entry metadata so identical input gives identical bytes."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
             blob = src.read(info.filename)
             if info.filename == "word/fontTable.xml":
-                blob = _font_table(blob)
+                blob = _font_table(blob, fonts)
             zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE_TIME)
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.create_system = 0

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..text import date_cn, months_text, points_text
-from ..files import atomic_write_bytes
+from ..files import Staging, atomic_write_bytes, new_run_id
 from ..workspace import Workspace
 
 if TYPE_CHECKING:
@@ -197,18 +197,16 @@ def write_reminders(reminders: Reminders, outdir: Path) -> list[Path]:
     ``zg-excel mail --kind remind`` never sends a stale one; other files stay.
     """
     ws = Workspace.for_output(Path(outdir))
-    ws.reminders_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    for r in reminders.items:
-        path = ws.reminder_path(r.unit)
-        atomic_write_bytes(path, _bytes(r.text))
-        written.append(path)
-    current = {p.name for p in written}
-    for unit in reminders.roster_units:
-        stale = ws.reminder_path(unit)
-        if stale.name not in current and stale.is_file():
-            stale.unlink()
-    combined = ws.reminders_combined
-    atomic_write_bytes(combined, _bytes(reminders.combined))
-    written.append(combined)
+    with Staging(ws.output, new_run_id()) as staging:  # all the texts replace the old ones together
+        for r in reminders.items:
+            path = ws.reminder_path(r.unit)
+            atomic_write_bytes(staging.path(path), _bytes(r.text))
+            written.append(path)
+        current = {p.name for p in written}
+        stale = [ws.reminder_path(unit) for unit in reminders.roster_units]
+        combined = ws.reminders_combined
+        atomic_write_bytes(staging.path(combined), _bytes(reminders.combined))
+        written.append(combined)
+        staging.commit(remove=[p for p in stale if p.name not in current])
     return written

@@ -66,10 +66,13 @@ def _previous(result: Result, places: int) -> dict | None:
             "units": {u.unit: {"total": str(round_half_up(u.total, places)), "rank": u.rank} for u in p.units.values()}}
 
 
-def write_result_json(result: Result, path: Path) -> Path:
+def write_result_json(result: Result, path: Path, *, files: dict[str, str] | None = None) -> Path:
     """``result_dict`` as indented UTF-8 JSON; the issues (one per problem row: a city has hundreds of
-    thousands) are encoded one at a time rather than built into one list and one string."""
-    data = result_dict(result, issues=False)
+    thousands) are encoded one at a time rather than built into one list and one string.
+
+    The run's id (``run_id``) comes first and, with ``files`` (name → sha256 of the run's other plain
+    outputs, 通报.txt), ``run_files``: ``mail`` checks that what it sends belongs to one run."""
+    data = {"run_id": result.run_id, **({"run_files": files} if files else {}), **result_dict(result, issues=False)}
 
     def dumps(value, level: int) -> str:
         return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + "  " * level)

@@ -31,8 +31,9 @@ from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..issues import SEVERITY_ZH
-from ..model import OUTCOME_ZH, SCORED
-from ..rules import default_rules_text, flatten
+from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
+from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
+                     flatten)
 from ..text import months_text, points_text
 from ..text import points_number as num
 from ..files import atomic_target
@@ -84,7 +85,10 @@ class _Book:
             "strings_to_urls": False,
             "strings_to_numbers": False,
             "nan_inf_to_errors": True,
+            "tmpdir": os.path.dirname(os.path.abspath(path)),  # scratch files go (and go away) with the output
         })
+        if result.run_id:
+            self.wb.set_custom_property("zg_run_id", result.run_id)
         created = dt.datetime.combine(result.as_of, dt.time(0))
         self.wb.set_properties({
             "title": f"{period_label(result)}组工信息考核汇总表",
@@ -136,17 +140,25 @@ class _Book:
             "info": f(dict(border, align="center")),
         }
 
-    def print_setup(self, ws, title: str, *, landscape: bool = True, fit: bool = True) -> None:
-        """A4, margins, title/period in the page header, page numbers in the footer."""
+    def print_setup(self, ws, title: str, *, landscape: bool = True, fit: bool = True, tall: int = 0) -> None:
+        """A4, margins, title/period in the page header, page numbers in the footer.
+
+        ``tall``: the sheet is fitted to the page width and to that many pages high
+        (the 排名总表: its rows on as few pages as they need, never a page of only
+        the repeated header and the note).
+        """
         ws.set_paper(9)
         if landscape:
             ws.set_landscape()
         else:
             ws.set_portrait()
         if fit:
-            ws.fit_to_pages(1, 0)
+            ws.fit_to_pages(1, tall)
         ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
+        if tall:
+            ws.set_margins(left=0.3, right=0.3, top=0.55, bottom=0.5)
+        else:
+            ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
         hf = f'&9&"{FONT},Regular"'  # size first: digits after "&9" would be read as the size
         ws.set_header(f"&L{hf}{_hf(title)}&R{hf}{_hf(period_label(self.result))}（截至{self.result.as_of.isoformat()}）",
                       {"margin": 0.3})
@@ -154,7 +166,7 @@ class _Book:
         ws.set_footer(f"&L{hf}&A&C{hf}第 &P 页，共 &N 页&R{hf}{issuer}", {"margin": 0.3})
 
     def sheet(self, name: str, title: str, columns: list[tuple[str, float]], *, landscape: bool = True,
-              subtitle: str = ""):
+              subtitle: str = "", tall: int = 0):
         """A sheet with a title row, a subtitle row and a header row (frozen, filtered, printed)."""
         ws = self.wb.add_worksheet(name)
         ws.hide_gridlines(2)
@@ -171,7 +183,7 @@ class _Book:
         ws.__dict__["_zg_widths"] = [w for _, w in columns]
         ws.freeze_panes(3, 0)
         ws.repeat_rows(2)
-        self.print_setup(ws, title, landscape=landscape)
+        self.print_setup(ws, title, landscape=landscape, tall=tall)
         return ws
 
     def close(self) -> None:
@@ -286,6 +298,14 @@ def ranking_columns(result: Result) -> list[tuple[str, float]]:
     return cols
 
 
+RANKING_UNITS_PER_PAGE = 30  # units the 排名总表 keeps on one landscape A4 page (with its bands, total and note)
+
+
+def ranking_pages(units: int) -> int:
+    """Pages high the 排名总表 is fitted to: one for up to 30 units, one more per 30 after that."""
+    return max(1, math.ceil(units / RANKING_UNITS_PER_PAGE))
+
+
 def _note(book: _Book, ws, r: int, cols: list[tuple[str, float]], text: str) -> None:
     """A grey explanatory paragraph under a table, across all its columns, tall enough for its text."""
     ws.merge_range(r, 0, r, len(cols) - 1, text, book.note)
@@ -306,7 +326,8 @@ def _ranking(book: _Book, result: Result) -> None:
     levels = levels_high_first(result)
     cols = ranking_columns(result)
     index = {h: i for i, (h, _) in enumerate(cols)}
-    ws = book.sheet(RANKING, f"{period_label(result)}组工信息考核积分排名", cols)
+    ws = book.sheet(RANKING, f"{period_label(result)}组工信息考核积分排名", cols,
+                    tall=ranking_pages(len(result.units)))
     keys = target_keys(result)
     r = 3
     first = r
@@ -404,7 +425,7 @@ def _ranking(book: _Book, result: Result) -> None:
     if result.final:
         note += "完成进度 = 总积分 ÷ 年度目标。✓ 达到，✗ 未达到。"
     else:
-        note += ("完成进度 = 总积分 ÷ 序时目标，序时目标 = 年度目标 × 已过月数 ÷ 12。"
+        note += ("完成进度 = 总积分 ÷ 序时目标，序时目标 = 年度目标 × 已满月数 ÷ 12。"
                  "✓ 达到，✗ 未达到：红色为已确定未达到（任一月报送不足，或积分低于序时目标），"
                  "黄色为截至目前尚未达到全年目标、不作最终判定。")
     if "provincial" in keys:
@@ -431,6 +452,24 @@ WIDEST_PX_PER_UNIT = 9.4  # a column-width unit where Calibri is missing (LibreO
 def col_px(width: float) -> int:
     """A column's width in pixels as Excel (and xlsxwriter's drawing anchors) count it."""
     return int(width * 7 + 0.5) + 5
+
+
+CJK_PX_8PT = 11.0  # one CJK character of an 8-point axis label, in pixels (Latin: about half)
+
+
+def names_too_long(names: list[str], chart_px: int) -> bool:
+    """True when some name is wider than its column's slot in a column chart (it would be rotated)."""
+    if not names:
+        return False
+    slot = (chart_px - 60) / len(names)  # less the value axis
+    widest = max(sum(CJK_PX_8PT if unicodedata.east_asian_width(ch) in "WF" else CJK_PX_8PT / 2 for ch in n)
+                 for n in names)
+    return widest > slot * 0.9
+
+
+def bar_chart_rows(units: int) -> int:
+    """Rows of a horizontal bar chart for ``units`` bars: room for title and legend, 1.5 rows a unit."""
+    return max(10, 5 + math.ceil(units * 1.5))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:
@@ -593,34 +632,52 @@ def _charts(book: _Book, result: Result) -> None:
         chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         place(r + 3 + len(months), chart)
 
-    # 4… Points against targets, one chart per category, plotted from the 排名总表's cells.
+    # 4… Points against targets, one chart per category, plotted from the 排名总表's cells. Columns when
+    # every name fits under its column unrotated; otherwise horizontal bars, as tall as the units need.
     spans = book.ranking_spans
     for cat in cats:
         if cat not in spans:
             continue
         first, last, col = spans[cat]
-        r = flow.block(1 + CHART_ROWS)
+        units = [t for t in result.units if t.category == cat]
+        horizontal = names_too_long([t.unit if t.returned else f"{t.unit}（未报送）" for t in units], chart_px)
+        height = bar_chart_rows(len(units)) if horizontal else CHART_ROWS
+        r = flow.block(1 + height)
         heading(r, f"{cat}总积分与目标（数据见“{RANKING}”）", None)
         names = [RANKING, first, col["单位"], last, col["单位"]]
-        chart = book.wb.add_chart({"type": "column"})
-        chart.add_series({"name": "总积分", "categories": names,
-                          "values": [RANKING, first, col["总积分"], last, col["总积分"]],
-                          "fill": {"color": "#5B9BD5"}, "gap": 60,
-                          "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
-        line = book.wb.add_chart({"type": "line"})
-        targets = [("年度目标", "#7F7F7F", "dash")]
-        if "序时目标" in col:
-            targets.insert(0, ("序时目标", "#C00000", "solid"))
-        for head, color, dash in targets:
-            line.add_series({"name": head, "categories": names,
-                             "values": [RANKING, first, col[head], last, col[head]],
-                             "marker": {"type": "none"},
-                             "line": {"color": color, "width": 1.75, "dash_type": dash}})
-        chart.combine(line)
+        target = "序时目标" if "序时目标" in col else "年度目标"
+        if horizontal:
+            chart = book.wb.add_chart({"type": "bar"})
+            chart.add_series({"name": "总积分", "categories": names,
+                              "values": [RANKING, first, col["总积分"], last, col["总积分"]],
+                              "fill": {"color": "#5B9BD5"}, "gap": 50,
+                              "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
+            chart.add_series({"name": target, "categories": names,
+                              "values": [RANKING, first, col[target], last, col[target]],
+                              "fill": {"none": True}, "border": {"color": "#C00000", "width": 1.25}})
+            # In a bar chart xlsxwriter's y axis is the (vertical) category axis: first-ranked unit on top.
+            chart.set_y_axis({"num_font": _chart_font(8), "reverse": True})
+            chart.set_x_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
+        else:
+            chart = book.wb.add_chart({"type": "column"})
+            chart.add_series({"name": "总积分", "categories": names,
+                              "values": [RANKING, first, col["总积分"], last, col["总积分"]],
+                              "fill": {"color": "#5B9BD5"}, "gap": 60,
+                              "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
+            line = book.wb.add_chart({"type": "line"})
+            targets = [("年度目标", "#7F7F7F", "dash")]
+            if "序时目标" in col:
+                targets.insert(0, ("序时目标", "#C00000", "solid"))
+            for head, color, dash in targets:
+                line.add_series({"name": head, "categories": names,
+                                 "values": [RANKING, first, col[head], last, col[head]],
+                                 "marker": {"type": "none"},
+                                 "line": {"color": color, "width": 1.75, "dash_type": dash}})
+            chart.combine(line)
+            chart.set_x_axis({"num_font": dict(_chart_font(8), rotation=0)})
+            chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         chart.set_title({"name": f"{cat}：总积分与目标", "name_font": _chart_font(11, True)})
-        chart.set_x_axis({"num_font": _chart_font(8)})
-        chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
-        place(r + 1, chart)
+        place(r + 1, chart, height)
     if flow.breaks:
         ws.set_h_pagebreaks(flow.breaks)
 
@@ -638,9 +695,49 @@ def _event_columns():
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+def category_order(result: Result) -> dict[str, int]:
+    """Category → its place: the order the roster first lists each category, then the rules' order."""
+    order: dict[str, int] = {}
+    for t in sorted(result.units, key=lambda t: t.order):
+        order.setdefault(t.category, len(order))
+    for cat in result.rules.categories:
+        order.setdefault(cat, len(order))
+    return order
+
+
+def unit_order(result: Result) -> dict[str, tuple[int, int]]:
+    """Unit → (its category's place, its roster place): every per-unit listing is grouped by category."""
+    cats = category_order(result)
+    return {t.unit: (cats.get(t.category, len(cats)), t.order) for t in result.units}
+
+
+_LAST = (10**6, 10**6)
+
+
 def _events_in_order(result: Result):
-    order = {t.unit: t.order for t in result.units}
-    return sorted(result.events, key=lambda e: (order.get(e.unit, 10**6), e.where[0], e.line))
+    """录用明细 order: category and unit (roster order), then 录用日期, then the source file and row."""
+    order = unit_order(result)
+    return sorted(result.events, key=lambda e: (order.get(e.unit, _LAST), e.date is None, e.date or _EXCEL_EPOCH,
+                                                e.where[0], e.where[1], e.line))
+
+
+def explanation(e, superseded_by: dict[str, str]) -> str:
+    """The row's 计分说明; one the scoring left empty (or without its reason) is said here from the outcome."""
+    text = e.explanation
+    if e.outcome == SUPERSEDED and not text:
+        newer = superseded_by.get(e.where[0])
+        return f"所在文件已被更新文件“{newer}”替代，本行不再计分" if newer else "所在文件已被更新文件替代，本行不再计分"
+    if e.outcome == SCORED and e.form == ENDORSEMENT and e.points == 0 and "（" not in text:
+        return f"{text}（考核办法对{e.level or ''}批示不加分）"
+    if not text:
+        return OUTCOME_ZH.get(e.outcome, e.outcome)
+    return text
+
+
+def superseded_files(result: Result) -> dict[str, str]:
+    """File → the newer file that superseded it (from the returns)."""
+    return {r.relpath: r.superseded_by for r in getattr(result, "returns", ()) or ()
+            if getattr(r, "superseded_by", None)}
 
 
 def _details(book: _Book, result: Result) -> None:
@@ -656,6 +753,7 @@ def _details(book: _Book, result: Result) -> None:
     bad[13] = book.bad_c
     number = PerObject(num)  # rows share a few Fraction objects
     times: dict = {}
+    newer = superseded_files(result)
 
     with RowStream(ws, 3, inline=(1,)) as rows:  # titles: nearly all distinct
         add = rows.add
@@ -669,7 +767,7 @@ def _details(book: _Book, result: Result) -> None:
                  (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars, minutes,
                  f"×{points_text(m)}" if m != 1 else None, number(e.points), e.section,
                  number(e.credit) if e.credit else None, OUTCOME_ZH.get(e.outcome, e.outcome),
-                 e.explanation, where[0], where[1], e.line],
+                 explanation(e, newer), where[0], where[1], e.line],
                 formats if e.outcome == SCORED else bad)
     ws.autofilter(2, 0, max(rows.row - 1, 3), len(cols) - 1)
 
@@ -698,14 +796,13 @@ def ledger_events(result: Result) -> list:
 
 def _ledger(book: _Book, result: Result) -> None:
     """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
-    q = result.period.quarter
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
             ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
             ("来源（文件 / 行）", 24), ("复印件或电子稿", 9)]
     rows = ledger_events(result)
     adoptions = sum(1 for e in rows if e.form != ENDORSEMENT)
-    ws = book.sheet(LEDGER, f"{result.year}年第{'一二三四'[q - 1]}季度市级以上媒体录用台帐", cols,
+    ws = book.sheet(LEDGER, f"{result.year}年{result.period.quarter_text}市级以上媒体录用台帐", cols,
                     subtitle=f"录用日期 {start.isoformat()} 至 {end.isoformat()}：市级以上媒体采用、综合{adoptions}条，"
                              f"市级以上领导批示{len(rows) - adoptions}条。依据考核办法第六条第3款，"
                              "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
@@ -743,12 +840,20 @@ def _monthly(book: _Book, result: Result) -> None:
                                                                           ("全年下限", 6), ("零报送月数", 6)]
     ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
     elapsed = result.months_elapsed
+    current = result.period.in_progress_month  # 进行中: its count so far, never judged
+    if current:
+        ws.set_column(1 + current, 1 + current, 7)
+        ws.write_string(2, 1 + current, f"{current}月\n进行中", book.head)
     r = 3
-    for t in sorted(result.units, key=lambda t: t.order):
+    order = unit_order(result)
+    for t in sorted(result.units, key=lambda t: order[t.unit]):
         cat = result.rules.categories[t.category]
         _s(ws, r, 0, t.category, book.center)
         _s(ws, r, 1, t.unit if t.returned else f"{t.unit}（未报送）", book.text if t.returned else book.bad_c)
         for m in MONTHS:
+            if m == current:
+                ws.write_number(r, 1 + m, t.submissions_in_progress or 0, book.warn_c)
+                continue
             if m > elapsed:
                 _s(ws, r, 1 + m, "", book.grey)
                 continue
@@ -769,7 +874,13 @@ def _monthly(book: _Book, result: Result) -> None:
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
     _note(book, ws, r + 1, cols,
           "说明：按报送日期统计，同一单位同一标题同一日期同一报送对象只计一次；只计入本类别口径的报送对象"
-                   "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份。")
+                   "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份"
+          + (f"；黄色为{current}月（进行中：截止日期所在月尚未结束，只列截至当日的条数，不判断是否达到下限）" if current else "")
+          + "。")
+
+
+ROUNDED_ONCE = ("说明：每行对口积分 = 来源单位得分 × 比例，按精确值计算、显示时四舍五入到两位小数；合计按各行精确值相加后"
+                "只四舍五入一次，所以合计可能与各行显示值之和相差0.01（如0.06 + 0.06显示合计0.13，精确值为0.0625 + 0.0625 = 0.125）。")
 
 
 def _credits(book: _Book, result: Result) -> None:
@@ -801,9 +912,21 @@ def _credits(book: _Book, result: Result) -> None:
     for t in sorted(result.units, key=lambda t: t.order):
         if t.category == result.rules.section_category:
             _s(ws, r, 0, t.unit, book.total_text)
-            ws.merge_range(r, 1, r, 6, "对口积分合计", book.total_text)
+            ws.merge_range(r, 1, r, 6, "对口积分合计（精确值相加后四舍五入一次）", book.total_text)
             ws.write_number(r, 7, num(t.credit), book.total_pts)
+            n = sum(1 for c in result.credits if c.section == t.unit)
+            _s(ws, r, 8, f"{n}条对口积分之和 = {points_text(t.credit)}", book.total_text)
             r += 1
+    _note(book, ws, r + 1, cols, ROUNDED_ONCE)
+
+
+def issue_action(i) -> str:
+    """What the run did about an issue that does not say so itself (from its severity and unit)."""
+    if i.severity == "error":
+        return "见问题说明，相关内容未计分"
+    if i.severity == "warning":
+        return f"已照常计入“{i.unit}”，请核实" if i.unit else "已照常处理，请核实"
+    return "仅提示，不影响计分"
 
 
 def _issues(book: _Book, result: Result) -> None:
@@ -817,7 +940,7 @@ def _issues(book: _Book, result: Result) -> None:
     with RowStream(ws, 3) as stream:
         for i in result.issues.sorted():
             values = [SEVERITY_ZH.get(i.severity, i.severity), i.unit, i.file, i.sheet, i.row or None,
-                      i.column, i.value, i.message, i.action, i.fix]
+                      i.column, i.value, i.message, i.action or issue_action(i), i.fix]
             values = [str(v) if v is not None and type(v) is not str and k != 4 else v
                       for k, v in enumerate(values)]
             formats = [book.sev.get(i.severity, book.center), w, w, book.center, book.int, book.center_wrap,
@@ -851,32 +974,55 @@ def _files(book: _Book, result: Result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
+def rule_label(key: str) -> str:
+    """The Chinese name of a dotted rules key (from ``rules.KEY_LABELS`` and its tables)."""
+    if key in KEY_LABELS:
+        return KEY_LABELS[key]
+    parts = key.split(".")
+    if parts[0] == "categories" and len(parts) == 3:
+        return f"类别“{parts[1]}”：{CATEGORY_KEY_LABELS.get(parts[2], parts[2])}"
+    if parts[0] in TABLE_LABELS and len(parts) >= 2:
+        return TABLE_LABELS[parts[0]].format(" / ".join(parts[1:]))
+    return key
+
+
+def rule_value(value) -> str:
+    """A rules value in Chinese: 是/否, choices and field names by ``rules.VALUE_LABELS``, lists joined by 、."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(rule_value(v) for v in value)
+    if isinstance(value, str):
+        return VALUE_LABELS.get(value, value)
+    return str(value)
+
+
 def _rules(book: _Book, result: Result) -> None:
-    cols = [("项目", 32), ("取值", 50), ("来源", 14)]
-    ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols, landscape=False,
-                    subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改")
+    cols = [("项目", 30), ("规则键（rules.toml）", 46), ("取值", 40), ("来源", 16)]
+    ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols,
+                    subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改（按“规则键”查找）")
     prev = previous_of(result)
     rows = [
-        ("考核年度", str(result.year), "运行参数"),
-        ("统计截止日期", result.as_of.isoformat(), "运行参数"),
-        ("已过月数", str(result.months_elapsed), "运行参数"),
-        ("上期（排名比较）", f"{prev.label}，截至{prev.as_of.isoformat()}" if prev is not None else "无（第一季度）",
+        ("考核年度", "", str(result.year), "运行参数"),
+        ("统计截止日期", "", result.as_of.isoformat(), "运行参数"),
+        ("已过月数", "", str(result.months_elapsed), "运行参数"),
+        ("上期（排名比较）", "", f"{prev.label}，截至{prev.as_of.isoformat()}" if prev is not None else "无（第一季度）",
          "运行参数"),
-        ("单位名册", result.roster.source, "运行参数"),
-        ("媒体目录", result.catalog.source, "运行参数"),
-        ("收件文件数", str(len(result.files)), "运行参数"),
-        ("程序版本", f"zg-excel {__version__}", "运行参数"),
+        ("单位名册", "", result.roster.source, "运行参数"),
+        ("媒体目录", "", result.catalog.source, "运行参数"),
+        ("收件文件数", "", str(len(result.files)), "运行参数"),
+        ("程序版本", "", f"zg-excel {__version__}", "运行参数"),
     ]
     defaults = dict(flatten(tomllib.loads(default_rules_text())))
     for key, value in flatten(result.rules.data):
-        shown = "、".join(map(str, value)) if isinstance(value, list) else str(value)
         # init copies the whole default file into the folder: only a changed value is the user's.
         changed = key in result.rules.overridden and defaults.get(key, object()) != value
-        rows.append((key, shown, "工作目录 rules.toml（已修改）" if changed else "默认"))
+        rows.append((rule_label(key), key, rule_value(value), "工作目录 rules.toml（已修改）" if changed else "默认"))
     r = 3
-    for a, b, c in rows:
+    for a, k, b, c in rows:
         _s(ws, r, 0, a, book.wrap)
-        _s(ws, r, 1, b, book.wrap)
-        _s(ws, r, 2, c, book.center)
+        _s(ws, r, 1, k, book.wrap)
+        _s(ws, r, 2, b, book.wrap)
+        _s(ws, r, 3, c, book.center_wrap)
         r += 1
     ws.autofilter(2, 0, r - 1, len(cols) - 1)

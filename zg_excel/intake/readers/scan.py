@@ -34,6 +34,9 @@ _LAST_ROW_R = re.compile(rb"<(?:[\w.-]+:)?row\s+r=\"([0-9]{1,7})\"")
 # only attribute of sheet XML ending in "r" whose value looks like a cell reference.
 _REF_COLS = re.compile(rb'r="([A-Z]{2,3})[0-9]{1,7}"[^/>]*>')
 _REF_ROWS = re.compile(rb'r="[A-Z]{1,3}([0-9]{1,7})"[^/>]*>')
+# Single-letter columns above the highest seen so far (one compiled pattern per lower bound): searched,
+# not listed, so a sheet of columns A-D costs about one pass per piece, as _REF_COLS does.
+_SINGLE_ABOVE = {top: re.compile(rb'r="([' + bytes([top + 1]) + rb'-Z])[0-9]{1,7}"[^/>]*>') for top in range(64, 90)}
 PRESCAN_CHUNK = 4 * MB
 
 _CELL_OPEN = re.compile(rb"<(?:[\w.-]+:)?c\b([^>]*?)(/?)>")
@@ -51,7 +54,7 @@ class SheetScan:
     """What the streaming pass found in one sheet's XML (1-based positions)."""
 
     max_row: int = 0  # highest row of a cell with content
-    max_col: int = 0  # highest column of a cell with content (26 when all are single letters)
+    max_col: int = 0  # highest column of a cell with content
     shared_refs: int = 0  # cells of type t="s" (references into sharedStrings.xml)
     hidden_rows: list = None  # inclusive runs [first, last]
     hidden_cols: list = None  # inclusive runs [first, last]
@@ -140,7 +143,9 @@ def scan_sheet(zf: zipfile.ZipFile, part: str, limits: IntakeLimits) -> SheetSca
                 _scan_piece(piece, scan, cols, limits)
             if not chunk:
                 break
-    scan.max_col = max((_col_number(c) for c in cols), default=26)
+    # cells without r= (numbered by the sequential walk) have no letters to count: assume A-Z for them
+    unknown_width = 26 if scan.max_row and not cols else 0
+    scan.max_col = max(scan.max_col, unknown_width, *(_col_number(c) for c in cols))
     return scan
 
 
@@ -160,11 +165,26 @@ def _piece_end(buf: bytes) -> int:
     return buf.rfind(b">") + 1
 
 
+def _single_letter_cols(piece: bytes, cols: set[bytes]) -> None:
+    """Add to ``cols`` the highest single-letter column with content in ``piece`` (only the highest matters)."""
+    if any(len(c) > 1 for c in cols):
+        return  # a column past Z is already known
+    top = max((c[0] for c in cols), default=64)
+    pos = 0
+    while top < 90:
+        m = _SINGLE_ABOVE[top].search(piece, pos)
+        if m is None:
+            return
+        top, pos = m.group(1)[0], m.start()
+        cols.add(m.group(1))
+
+
 def _scan_piece(piece: bytes, scan: SheetScan, cols: set[bytes], limits: IntakeLimits) -> None:
     if scan.prefixed is None:  # <x:worksheet xmlns:x=...>: some generators prefix every tag
         scan.prefixed = b":worksheet" in piece[:4096] and b"<worksheet" not in piece[:4096]
     prefixed = scan.prefixed
     cols.update(_REF_COLS.findall(piece))
+    _single_letter_cols(piece, cols)
     # rows come in order: the last content cells of the piece carry its highest row
     rows = _REF_ROWS.findall(piece, max(0, len(piece) - 65536)) or _REF_ROWS.findall(piece)
     if rows:
@@ -318,6 +338,8 @@ def _scan_sequential(xml: bytes, scan: SheetScan, want_f: bool, want_err: bool, 
         col_no = rc[1]
         if rc[0] > scan.max_row and not m.group(3):
             scan.max_row = rc[0]
+        if rc[1] > scan.max_col and not m.group(3):
+            scan.max_col = rc[1]
         if m.group(3) or not (want_f or want_err):
             continue
         body, pos = _cell_body(xml, m.end())
