@@ -419,6 +419,16 @@ def test_one_merge_at_a_time(site):
     assert not (site.root / "output" / "通报.txt").exists()
 
 
+def test_a_merge_from_the_command_line_holds_off_the_button(site):
+    from zg_excel.runlock import workspace_lock
+    from zg_excel.workspace import Workspace
+
+    with workspace_lock(Workspace(site.root), command="合并"):
+        r = site.client.post(site.path() + "merge", data={"csrf": site.csrf()})
+    assert r.status_code == 409 and "工作目录正被另一次运行占用" in r.text
+    assert not (site.root / "output" / "通报.txt").exists()
+
+
 def test_a_file_the_office_drops_into_the_inbox_is_seen_without_rereading(site, files, monkeypatch):
     import shutil
 

@@ -3,7 +3,8 @@
 * :mod:`.settings` — ``serve.toml`` of the working folder (limits, with defaults in code).
 * :mod:`.tokens` — personal links: random tokens, stored only as sha256 hashes; the links file.
 * :mod:`.store` — the content-hash cache of read workbooks, the inbox index, storing an upload
-  and its audit line, the office's standings snapshot, and ``run_merge`` (one at a time).
+  and its audit line, the office's standings snapshot, and ``run_merge`` (one at a time, under
+  the working folder's lock).
 * :mod:`.app` — the Flask application (pages rendered on the server; no JavaScript needed).
 * :mod:`.server` — cheroot, with TLS when a certificate is given.
 

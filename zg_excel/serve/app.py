@@ -29,6 +29,7 @@ from pathlib import Path
 from flask import Flask, Response, g, request, send_file
 
 from ..check import FOUND_BY_ZH, SUB_OUTCOME_ZH, counts_line, verdict, issue_where, fix_text
+from ..files import OutputError
 from ..model import OUTCOME_ZH, SCORED
 from ..result import FAILED, SKIPPED
 from ..text import points_text as fmt
@@ -290,6 +291,8 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
             result, written = run_merge(workdir, year=year, as_of=as_of)
         except MergeBusy as exc:
             return office_view(token, str(exc), 409)
+        except OutputError as exc:  # an output open in Excel/WPS, a read-only folder, a full disk
+            return office_view(token, f"合并未完成：{exc}", 500)
         errors = result.issues.count("error")
         returned = sum(1 for t in result.units if t.returned)
         msg = (f"合并完成：{returned}/{len(result.units)}个单位有报送文件，共{len(result.files)}个文件；"

@@ -443,18 +443,23 @@ class MergeBusy(Exception):
 
 
 def run_merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = None) -> tuple[Result, list[Path]]:
-    """The real merge with all its outputs, one at a time in this process (``MergeBusy`` otherwise).
-
-    TODO(issue 12): swap this process lock for the working folder's merge lock."""
+    """The real merge with all its outputs, one at a time: this process's lock first (a second click
+    is told at once), then the working folder's lock (``runlock.workspace_lock``: a merge started
+    from the command line meanwhile). ``MergeBusy`` when either is held."""
     if not _MERGE_LOCK.acquire(blocking=False):
         raise MergeBusy("已有一次合并正在进行，请稍后再试")
     try:
         from ..merge import merge
         from ..outputs.write import write_outputs
+        from ..runlock import LockBusy, workspace_lock
 
         ws = Workspace(Path(workdir))
-        result = merge(ws.root, year=year, as_of=as_of, loaded=ws.load())
-        written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template())
+        try:
+            with workspace_lock(ws, wait=0, command="网页报送的合并"):
+                result = merge(ws.root, year=year, as_of=as_of, loaded=ws.load())
+                written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template())
+        except LockBusy as exc:
+            raise MergeBusy(f"工作目录正被另一次运行占用，请稍后再试：{exc}") from None
         return result, written
     finally:
         _MERGE_LOCK.release()
