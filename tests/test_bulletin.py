@@ -285,7 +285,7 @@ def test_write_bulletin_txt_and_docx(published, tmp_path):
     doc = Document(str(written[1]))
     body = "\n".join(p.text for p in doc.paragraphs)
     assert "一、总体情况" in body and "二、表扬" in body
-    assert any("较上期" in c.text for t in doc.tables for c in t.rows[0].cells)
+    assert any("较上期" in c.text.replace("\n", "") for t in doc.tables for c in t.rows[0].cells)
 
 
 def test_seal_layout_is_a_setting(published, tmp_path):
@@ -360,3 +360,34 @@ def test_year_end_titles_have_one_nian(tmp_path):
     att = B.attachment_table(result)
     assert att["title"] == "2026年度组工信息考核积分排名表"
     assert "年度目标" in att["header"]
+
+
+@pytest.mark.parametrize("value", ['""', '" 仿宋"', "5", '"仿宋,黑体"', '"' + "字" * 32 + '"'])
+def test_font_settings_are_checked(tmp_path, value):
+    from zg_excel.rules import ConfigError, load_rules
+
+    user = tmp_path / "rules.toml"
+    user.write_text(f"[bulletin]\nfont_body = {value}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="bulletin.font_body"):
+        load_rules(user)
+
+
+def test_font_settings_reach_the_docx(published, tmp_path):
+    """[bulletin] font_* (GB/T 9704 names shipped) are the fonts the .docx names, East Asian attribute included."""
+    from zg_excel.rules import load_rules
+
+    result, text, _ = published
+    shipped = result.rules.bulletin
+    assert (shipped.font_title, shipped.font_body, shipped.font_heading1, shipped.font_heading2) == (
+        "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312")
+    user = tmp_path / "rules.toml"
+    user.write_text('[bulletin]\nfont_title = "华文中宋"\nfont_body = "仿宋"\nfont_heading2 = "楷体"\n', encoding="utf-8")
+    rules = load_rules(user)
+    import dataclasses
+    import zipfile
+
+    path = tmp_path / "通报.docx"
+    B.write_bulletin(dataclasses.replace(result, rules=rules), text, tmp_path / "通报.txt", path)
+    xml = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
+    east = set(re.findall(r'w:eastAsia="([^"]+)"', xml))
+    assert east == {"华文中宋", "仿宋", "黑体", "楷体"}, east

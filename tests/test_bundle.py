@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -66,18 +67,18 @@ def _offline(cmd: list[str], **kw) -> subprocess.CompletedProcess:
 
 
 def _run_launcher_or_cli(install: Path, workdir: Path) -> subprocess.CompletedProcess:
-    """合并汇总 on ``workdir``, offline, as README line 1 runs it.
+    """合并汇总 on ``workdir``, offline, through the launcher ``init`` wrote (not through PATH).
 
-    Today through the venv's zg-excel.  Once ``init`` writes launchers bound to
-    the install (issue 14, part 2), switch to the generated launcher by
-    replacing the ``cmd = ...`` line with:
-        cmd = ["bash", str(workdir / "合并汇总.sh")]
-    (the launcher runs ``merge -w .``: it then needs the year and as-of date its
-    way, and its closing ``read`` returns at once on the closed stdin).
+    The launcher runs the install's own interpreter; PATH holds no zg-excel. Its merge takes the
+    folder's year; the as-of date of the samples (the default would be the last complete month of
+    today) is passed through the launcher's arguments. Its closing ``read`` returns at once on the
+    closed stdin.
     """
-    cmd = [str(install / "venv" / "bin" / "zg-excel"), "merge", "-w", str(workdir), "--year", "2026",
-           "--as-of", "2026-09-30"]
-    return _offline(cmd, cwd=workdir)
+    text = (workdir / "合并汇总.sh").read_text(encoding="utf-8")
+    assert "ZG_PYTHON=" + shlex.quote(str(install / "venv" / "bin" / "python")) in text.splitlines()
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(workdir.parent), "LANG": "C.UTF-8"}
+    cmd = ["bash", str(workdir / "合并汇总.sh"), "--as-of", "2026-09-30"]
+    return _offline(cmd, cwd=workdir.parent, env=env)
 
 
 # ------------------------------------------------------------ host-only ---
@@ -126,6 +127,7 @@ def test_host_bundle_installs_and_merges_with_no_network(tmp_path):
     out = run.stdout + run.stderr
     assert "有2个错误需要处理" in out
     assert "媒体“人民网”不在媒体目录中" in out and "日期无法识别：2026.13.5" in out
+    assert "合并完成，但有需要处理的问题" in out  # the launcher's own closing line
     assert (workdir / "output" / "result.json").is_file()
 
     # Upgrade: running the installer again replaces the venv and leaves the working folder alone.

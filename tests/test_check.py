@@ -209,3 +209,116 @@ def test_every_error_of_the_samples_has_a_fix(tmp_path):
         for issue in fc.errors:
             assert fix_text(issue) or "请" in issue.message, issue
             assert issue.severity == ERROR
+
+
+# ------------------------------------------------------------------ issue 13, items 20 and 21
+
+
+def test_check_without_files_checks_the_inbox(here):
+    """``check -w DIR`` with no file does what the 检查退回文件 launcher does: the whole inbox."""
+    copy(CLEAN, here / "inbox")
+    copy(BAD_DATE, here / "inbox" / "子文件夹")
+    result = run("-w", here, "--as-of", "2026-09-30", "-q")
+    assert "缺少参数" not in result.output
+    assert "共检查2个文件" in result.output
+    assert CLEAN in result.output and BAD_DATE in result.output
+    assert result.exit_code == 1  # the bad date blocks a row
+
+
+def test_an_old_unit_name_gets_the_closest_roster_names():
+    """A file headed with a unit's old name (the roster renamed it) is refused with the closest names offered."""
+    from tests.factory import book
+    from zg_excel.merge import score_books
+    from zg_excel.roster import Roster, Unit, load_catalog, load_roster
+    from zg_excel.rules import load_rules
+
+    rules = load_rules()
+    units = [u if u.name != "峡窝镇党委" else Unit("上街区峡窝镇党工委", "镇街", ("峡窝镇党工委",), order=u.order)
+             for u in load_roster(None, rules).units]
+    roster = Roster(units)
+    assert roster.closest("峡窝镇党委") == ["上街区峡窝镇党工委"]
+    assert roster.closest("完全无关的名字abc") == []
+    old = book("峡窝镇党委", fingerprint=False)
+    result = score_books([("旧名称.xlsx", old, dt.datetime(2026, 10, 1))], year=2026, as_of=AS_OF, rules=rules,
+                         roster=roster, catalog=load_catalog(None, rules))
+    [err] = [i for i in result.issues.sorted() if i.code == "unit_unknown"]
+    assert "“峡窝镇党委”不在单位名册中" in err.message
+    assert "最接近的名册单位：上街区峡窝镇党工委" in err.message
+
+
+def test_roster_checks_say_what_to_fill(tmp_path):
+    """An empty 类别 asks for one of the categories (never ``[categories.""]``); ``not-an-email`` is flagged."""
+    from zg_excel.roster import ROSTER, validate_rows
+    from zg_excel.rules import load_rules
+
+    rules = load_rules()
+    issues = validate_rows([(2, {"单位名称": "甲单位", "类别": "", "邮箱": ""}),
+                            (3, {"单位名称": "乙单位", "类别": "镇街", "邮箱": "not-an-email"})], ROSTER, rules)
+    by_code = {i.code: i for i in issues}
+    empty = by_code["roster_no_category"]
+    assert empty.row == 2 and empty.column == "类别"
+    assert "[categories" not in empty.fix and "镇街" in empty.fix
+    email = by_code["roster_bad_email"]
+    assert (email.row, email.column, email.value) == (3, "邮箱", "not-an-email")
+
+
+# ------------------------------------------------------------------ issue 13, item 22
+
+
+def test_captured_output_reads_in_order(tmp_path):
+    """``zg-excel merge > log.txt 2>&1``: the progress first, then the summary, then the errors, never mixed."""
+    import subprocess
+    import sys
+
+    from tests.conftest import copy_samples
+
+    w = tmp_path / "工作目录"
+    init_workspace(w)
+    copy_samples(w / "inbox")
+    log = tmp_path / "log.txt"
+    with open(log, "wb") as out:
+        done = subprocess.run([sys.executable, "-m", "zg_excel", "merge", "-w", str(w), "--year", "2026",
+                               "--as-of", "2026-09-30"], stdout=out, stderr=subprocess.STDOUT, timeout=300)
+    assert done.returncode == 1  # the samples' two deliberate errors
+    lines = log.read_text(encoding="utf-8").splitlines()
+    progress = [i for i, ln in enumerate(lines) if ln.startswith("[") and "/" in ln.split("]")[0]]
+    summary = next(i for i, ln in enumerate(lines) if ln.startswith("2026年度，截至"))
+    written = [i for i, ln in enumerate(lines) if ln.startswith("已写出")]
+    errors = next(i for i, ln in enumerate(lines) if ln.startswith("有2个错误"))
+    assert progress and max(progress) < summary < min(written) <= max(written) < errors
+    assert all(ln.startswith("  ") for ln in lines[errors + 1:] if ln)
+
+
+def test_another_units_name_in_its_template_is_not_guessed(here):
+    """A unit typed its own name into another unit's template: an error naming both, not merged."""
+    import openpyxl
+
+    f = copy(CLEAN, here / "收到", as_name="干部科-前三季度.xlsx")
+    wb = openpyxl.load_workbook(f)
+    for name in ("报送登记", "录用登记"):
+        wb[name]["A2"] = "填报单位：干部科"
+    wb.save(f)
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    [fc] = report.files
+    assert fc.status == REJECTED and fc.has_blocking
+    [err] = fc.errors
+    assert err.code == "unit_identity_conflict" and "干部科" in err.message and "组织科" in err.message
+    assert "干部科" in fix_text(err) and "组织科" in fix_text(err)
+    assert run("-w", here, f).exit_code == 1
+
+
+def test_a_date_without_year_is_a_notice_that_does_not_block(here):
+    import openpyxl
+
+    f = copy(CLEAN, here / "收到")
+    wb = openpyxl.load_workbook(f)
+    ws = wb["录用登记"]
+    col = [c.value for c in ws[3]].index("录用日期") + 1
+    ws.cell(4, col, "3月7日")
+    wb.save(f)
+    report = check_files([f], here, year=2026, as_of=AS_OF)
+    [fc] = report.files
+    assert not fc.has_blocking and fc.status == MERGED
+    [note] = [i for i in fc.issues if i.code == "assumed_year"]
+    assert (note.sheet, note.row, note.column, note.severity) == ("录用登记", 4, "录用日期", "info")
+    assert "按2026年计" in note.message

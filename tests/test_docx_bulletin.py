@@ -568,3 +568,47 @@ def test_copied_body_rows_are_the_rows_python_docx_builds(tmp_path, monkeypatch)
         assert a.read("word/document.xml") == b.read("word/document.xml")
     table = Document(str(fast)).tables[-1]
     assert [c.text for c in table.rows[4].cells] == ["3", "单位3", "", "x", ""]
+
+
+# ------------------------------------------------------------ font settings
+
+
+def test_fonts_per_role_are_used_with_east_asian_attribute(tmp_path):
+    """An office without the GB/T 9704 fonts names its own: every run, style and the font table use them."""
+    from zg_excel.outputs.docx_bulletin import Fonts
+
+    fonts = Fonts(title="华文中宋", body="仿宋", heading1="黑体", heading2="楷体")
+    path = tmp_path / "fonts.docx"
+    write_bulletin_docx(SAMPLE, path, attachment=ATTACHMENT, fonts=fonts)
+    assert {f for _, f in run_fonts(body_paragraphs(path)[0])} == {"华文中宋"}
+    assert run_fonts(para_by_text(path, "一、总体情况")) == [("一、总体情况", "黑体")]
+    assert run_fonts(para_by_text(path, "（一）镇街")) == [("（一）镇街", "楷体")]
+    assert {f for _, f in run_fonts(para_by_text(path, INTRO[:10]))} == {"仿宋"}
+    doc = part_xml(path, "word/document.xml")
+    used = {r.get(wq("eastAsia")) for r in doc.iter(wq("rFonts"))}
+    assert used <= {"华文中宋", "仿宋", "黑体", "楷体"}, used
+    for r in doc.iter(wq("rFonts")):
+        assert r.get(wq("eastAsia")) == r.get(wq("ascii"))
+    assert style_el(path, "Normal").find("w:rPr/w:rFonts", NS).get(wq("eastAsia")) == "仿宋"
+    declared = {f.get(wq("name")) for f in part_xml(path, "word/fontTable.xml").findall(wq("font"))}
+    assert {"华文中宋", "仿宋", "黑体", "楷体"} <= declared
+    assert "方正小标宋简体" not in declared and "仿宋_GB2312" not in declared
+
+
+def test_attachment_columns_fit_their_numbers_and_the_type_area(tmp_path):
+    """Numeric columns hold their longest value on one line at the chosen size; the table is 156 mm."""
+    from zg_excel.outputs.docx_bulletin import TABLE_CELL_MARGIN_TW, _auto_widths, _cell_em
+
+    header = ["排名", "较上期", "单位", "报送条数", "本单位积分", "对口处室积分", "总积分", "序时目标", "完成进度"]
+    rows = [["镇街"] + [""] * 8] + [[str(i), "↑2", "中共郑州市上街区非公有制经济组织和社会组织工作委员会", "245",
+                                     "1222.25", "12.5", "1234.75", "37.5", "1800%"] for i in range(1, 4)]
+    widths, size = _auto_widths(header, rows)
+    assert abs(sum(widths) - 156) < 0.01
+    em_mm = size * 25.4 / 72
+    pad = 2 * TABLE_CELL_MARGIN_TW * 25.4 / 1440
+    for j in (0, 1, 3, 4, 5, 6, 7, 8):
+        assert widths[j] >= max(_cell_em(r[j]) for r in rows[1:]) * em_mm + pad, header[j]
+    assert widths[2] >= 4 * em_mm + pad  # the names take the rest, at least four characters
+    # short names and few columns: the largest size (4号)
+    widths, size = _auto_widths(["排名", "单位", "总积分"], [["1", "组织科", "93.5"]])
+    assert size == 14.0 and abs(sum(widths) - 156) < 0.01

@@ -275,3 +275,63 @@ def test_pool_overhead_is_small(tmp_path):
     assert all(isinstance(r, RawBook) for _, r in pooled)
     # generous: CI machines are noisy; a process per file would be ~10x slower
     assert t_pool < 2.5 * t_direct + 1.0, (t_pool, t_direct)
+
+
+# ------------------------------------------------------------ the parent dies (issue 12 item 8)
+
+_ORPHAN_SCRIPT = r"""
+import os, sys, time
+from zg_excel.intake import worker
+from zg_excel.intake.raw import IntakeLimits
+
+def hang(path):
+    if os.environ.get("HANG_MODE") == "native":
+        import ctypes
+        ctypes.CDLL(None).pause()  # blocked outside Python: only the kernel can end it
+    time.sleep(3600)
+
+worker._child_test_hook = hang
+paths = sys.argv[1:]
+it = worker.read_books(paths, IntakeLimits(workers=2, timeout_s=3600))
+import threading
+def report():
+    time.sleep(1.0)
+    import psutil
+    kids = [c.pid for c in psutil.Process().children()]
+    print(" ".join(map(str, kids)), flush=True)
+threading.Thread(target=report, daemon=True).start()
+for _ in it:
+    pass
+"""
+
+
+@needs_fork
+@pytest.mark.parametrize("how", ["kill9", "sigterm"])
+@pytest.mark.parametrize("mode", ["python", "native"])
+def test_workers_end_when_parent_dies(returns, tmp_path, how, mode):
+    """Workers blocked reading (in Python or in native code) end when their parent is killed, and the
+    scratch folder the dead parent left is swept by the next pool."""
+    import signal
+    import subprocess
+
+    psutil = pytest.importorskip("psutil")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    env = dict(os.environ, TMPDIR=str(tmp), HANG_MODE=mode)
+    proc = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, *returns[:4]], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    line = proc.stdout.readline().decode().split()
+    kids = [psutil.Process(int(p)) for p in line]
+    assert len(kids) == 2
+    proc.send_signal(signal.SIGKILL if how == "kill9" else signal.SIGTERM)
+    proc.wait(10)
+    deadline = time.monotonic() + 5
+    alive = kids
+    while alive and time.monotonic() < deadline:
+        alive = [k for k in alive if k.is_running() and k.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.05)
+    assert not alive, "intake workers outlived their parent"
+    left = list(tmp.glob(f"{worker.TMP_PREFIX}{proc.pid}-*"))
+    assert len(left) == 1  # killed without cleaning up: named by the dead pid ...
+    assert worker.sweep_stale_tmpdirs(str(tmp)) == [str(left[0])]  # ... and swept by the next pool
+    assert not left[0].exists()

@@ -25,7 +25,7 @@ PACKAGE = ROOT / "zg_excel"
 # Bottom (0) to top. A dotted name covers the module and, for a package, every module in it.
 LAYERS: list[tuple[str, ...]] = [
     # plain values and the untrusted-file boundary; the package root holds only version constants
-    ("zg_excel", "values", "issues", "schema", "model", "text", "memory", "cli_zh", "intake", "files"),
+    ("zg_excel", "values", "issues", "schema", "model", "text", "memory", "cli_zh", "intake", "files", "fuzzy"),
     # settings and reference data, and where they live on disk
     ("rules", "roster", "period", "workspace", "runlock"),
     # one return, one event, one unit's rows
@@ -34,9 +34,10 @@ LAYERS: list[tuple[str, ...]] = [
     ("tally", "previous"),
     ("result",),
     # one run over the inbox, per-file checks, templates, checks of the user's settings
-    ("merge", "check", "template", "rules_check", "settings_check", "launchers"),
-    # views of a result, mail, and the web server (serve; mail.plan reads its links)
-    ("outputs", "mail", "serve"),
+    ("merge", "check", "template", "rules_check", "launchers"),
+    # views of a result, and mail; the check of the user's settings, which tries the 通报 template on a sample
+    # result; the web server (serve; mail.plan reads its links)
+    ("outputs", "mail", "settings_check", "serve"),
     # the command line
     ("commands", "cli", "__main__"),
 ]

@@ -88,3 +88,8 @@ def test_every_row_ends_in_exactly_one_outcome(case):
     for e in result.events:
         if e.outcome == "invalid":
             assert (e.source.file, e.source.row) in errors
+    # what was found wrong in a superseded file is listed but not counted again (RULES.md §6)
+    superseded = {r.relpath for r in result.returns if r.superseded_by}
+    assert all(i.severity == "info" for i in result.issues if i.file in superseded)
+    # every row scored is of a file kept
+    assert all(e.source.file not in superseded for e in result.events if e.outcome == "scored")

@@ -70,7 +70,7 @@ def test_message_tone_deadline_and_sign_off(sample_result):
     for r in rs:
         lines = r.text.splitlines()
         assert lines[0] == f"{r.unit}：您好！"  # no contact in the default roster
-        assert f"贵单位（{r.unit}）" in r.text
+        assert f"你单位（{r.unit}）" in r.text  # the register of the 退回单 too (issue 13 item 21)
         assert "10月13日（星期二）前" in r.text
         assert "谢谢！" in r.text
         assert lines[-2:] == ["中共上街区委组织部", "2026年10月8日"]
@@ -203,3 +203,22 @@ def test_command_help_is_chinese_with_an_example():
     assert "催报" in res.output and "示例：zg-excel remind -w" in res.output
     for option in ("--workdir", "--year", "--as-of", "--deadline", "--quiet"):
         assert option in res.output
+
+
+def test_unit_facing_texts_use_one_register(sample_result, tmp_path):
+    """催报, 退回单 and the template mail are addressed by the 组织部 to its units: all say 你单位, none 贵单位."""
+    from importlib import resources
+
+    from zg_excel.outputs.returnslips import write_return_slips
+
+    rs = R.build_reminders(sample_result, issued=ISSUED)
+    texts = [r.text for r in rs] + [rs.combined]
+    texts.append(resources.files("zg_excel").joinpath("defaults/mail_body.j2").read_text(encoding="utf-8"))
+    import openpyxl
+
+    for path in write_return_slips(sample_result, tmp_path):
+        wb = openpyxl.load_workbook(path)
+        texts.append("\n".join(str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True)
+                               for v in row if v))
+    assert any("你单位" in t for t in texts)
+    assert not any("贵单位" in t for t in texts)

@@ -85,8 +85,8 @@ def test_the_cases_cover_every_shipped_key():
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    w = tmp_path_factory.mktemp("settings")
-    (w / "inbox").mkdir()
+    w = tmp_path_factory.mktemp("settings") / "2026组工信息"
+    assert _run(["init", str(w), "-q"]).exit_code == 0  # a real working folder: roster and catalog present
     wb = openpyxl.Workbook()
     wb.active["A1"] = "not a return"
     wb.save(w / "inbox" / "峡窝镇党委-2026年9月.xlsx")  # a merge that read it would show "[1/1] …"
@@ -137,8 +137,9 @@ def test_the_readme_example_appended_to_an_init_file_says_the_table_is_written_t
 def test_syntax_error_and_folder_are_chinese(folder, tmp_path):
     (folder / "rules.toml").write_text("[multiplier\nfactor = 3\n", encoding="utf-8")
     _assert_setup_error(folder, "规则文件格式错误：第1行")
-    w = tmp_path / "w"
-    (w / "rules.toml").mkdir(parents=True)
+    w = _init(tmp_path)
+    (w / "rules.toml").unlink()
+    (w / "rules.toml").mkdir()
     _assert_setup_error(w, "rules.toml 是一个文件夹，不是规则文件")
 
 
@@ -146,6 +147,12 @@ def test_a_retired_key_still_loads_with_a_warning(folder):
     (folder / "rules.toml").write_text('[period]\ncount_by = "录用日期"\n', encoding="utf-8")
     check = _run(["rules", "check", "-w", str(folder)])
     assert check.exit_code == 0 and "period.count_by" in check.output and "[警告]" in check.output
+
+
+def _init(tmp_path: Path) -> Path:
+    w = tmp_path / "w"
+    assert _run(["init", str(w), "-q"]).exit_code == 0
+    return w
 
 
 def _roster(w: Path, rows):
@@ -164,15 +171,13 @@ def _roster(w: Path, rows):
     ([("组织科", "科室"), ("峡窝镇党委", "镇街"), ("峡窝镇党委", "镇街")], "“峡窝镇党委”在第3行已经出现过"),
 ])
 def test_roster_rows_are_checked_the_same_way_by_check_and_merge(tmp_path, rows, message):
-    w = tmp_path / "w"
-    (w / "inbox").mkdir(parents=True)
+    w = _init(tmp_path)
     _roster(w, rows)
     _assert_setup_error(w, message)
 
 
 def test_several_addresses_in_one_cell_are_fine(tmp_path):
-    w = tmp_path / "w"
-    w.mkdir()
+    w = _init(tmp_path)
     _roster(w, [("组织科", "科室", "", "", "a@example.gov.cn; 张三 <b@example.gov.cn>")])
     r = _run(["rules", "check", "-w", str(w)])
     assert r.exit_code == 0, r.output

@@ -119,6 +119,26 @@ def test_parse_date_invalid_month_day_with_hint():
     assert parse_date("2月29日", year_hint=2028) == dt.date(2028, 2, 29)
 
 
+@pytest.mark.parametrize("value", ["3月7日", "3月7号", "3-7", "3/7", "3.7", "３月７日"])
+def test_parse_date_without_year_is_read_in_the_hint_year_with_a_note(value):
+    notes: list[str] = []
+    assert parse_date(value, year_hint=2026, notes=notes) == dt.date(2026, 3, 7)
+    assert notes == ["日期未写年份，按2026年计"]
+
+
+@pytest.mark.parametrize("value", ["2026-3-7", dt.date(2026, 3, 7), 46088, "20260307", "2026年3月7日", None])
+def test_parse_date_with_year_adds_no_note(value):
+    notes: list[str] = []
+    parse_date(value, year_hint=2026, notes=notes)
+    assert notes == []
+
+
+def test_parse_date_without_year_that_does_not_exist_is_bad_without_a_note():
+    notes: list[str] = []
+    assert_bad(parse_date("2月30日", year_hint=2026, notes=notes), "2月30日")
+    assert notes == []
+
+
 _DATE_FORMATS = [
     lambda d: f"{d.year}-{d.month}-{d.day}",
     lambda d: d.isoformat(),
@@ -188,6 +208,21 @@ def test_parse_count(value, expected):
     result = parse_count(value)
     assert result == expected
     assert type(result) is type(expected)
+
+
+@pytest.mark.parametrize("value, expected", [("约1000字", 1000), ("大约1200", 1200), ("1000字左右", 1000),
+                                             ("约1.2千字", 1200), (" 约 800 字 ", 800)])
+def test_parse_count_approximate_is_read_with_a_note(value, expected):
+    notes: list[str] = []
+    assert parse_count(value, notes=notes) == expected
+    assert notes == [f"字数“{value.strip()}”是约数，按{expected}字计"]
+
+
+@pytest.mark.parametrize("value", [1000, 1000.0, "1000", "1,000字", "1.2万字", "无", None])
+def test_parse_count_exact_adds_no_note(value):
+    notes: list[str] = []
+    parse_count(value, notes=notes)
+    assert notes == []
 
 
 @pytest.mark.parametrize(

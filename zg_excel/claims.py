@@ -88,13 +88,12 @@ def _similar_pairs(titles: list[str], cutoff: float) -> Iterable[tuple[int, int]
     Each title is scored against its candidates in one ``process.extract``
     call, so a pair costs a fraction of a microsecond inside rapidfuzz.
     """
-    from rapidfuzz import fuzz, process
+    from .fuzzy import extract
 
     n = len(titles)
     if n <= ALL_PAIRS:  # every pair (real blocks: one outlet's articles of one day)
         for a in range(n - 1):
-            for _, _, b in process.extract(titles[a], titles[a + 1:], scorer=fuzz.ratio, score_cutoff=cutoff,
-                                           limit=None):
+            for _, _, b in extract(titles[a], titles[a + 1:], "ratio", score_cutoff=cutoff, limit=None):
                 yield a, a + 1 + b
         return
     # Sorted neighbourhood: near-identical titles share a beginning or an end, so they sort
@@ -108,8 +107,7 @@ def _similar_pairs(titles: list[str], cutoff: float) -> Iterable[tuple[int, int]
         others = later[a]
         if not others:
             continue
-        for _, _, q in process.extract(titles[a], [titles[b] for b in others], scorer=fuzz.ratio,
-                                       score_cutoff=cutoff, limit=None):
+        for _, _, q in extract(titles[a], [titles[b] for b in others], "ratio", score_cutoff=cutoff, limit=None):
             yield a, others[q]
 
 

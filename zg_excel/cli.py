@@ -114,8 +114,13 @@ def install_signal_handlers() -> None:
 
 def interrupted_exit(exc: KeyboardInterrupt) -> int:
     """Say the run stopped and whether outputs changed; the exit code 128 + signal number."""
+    from .files import COMMITTED
+
     signum = getattr(exc, "signum", signal.SIGINT)
-    click.echo("\n已中断。输出文件没有更新，原有的汇总表、通报仍是上一次的结果（未完成的临时文件已清除）。", err=True)
+    if COMMITTED:  # the signal came while the finished set was being moved into place
+        click.echo("\n已中断。本次的输出文件已全部写好并替换了上一次的结果。", err=True)
+    else:
+        click.echo("\n已中断。输出文件没有更新，原有的汇总表、通报仍是上一次的结果（未完成的临时文件已清除）。", err=True)
     return 128 + int(signum)
 
 

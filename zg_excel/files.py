@@ -71,6 +71,7 @@ STAGING_PREFIX = ".zg-staging-"
 _JOURNAL = ".commit.json"  # written when every staged file is complete: the set may be moved into place
 _BACKUP = ".old"  # the previous files (hard links), for putting them back if a rename fails
 NOT_UPDATED = "输出文件没有更新，原有的汇总表、通报仍是上一次的结果。"
+COMMITTED: list[str] = []  # run ids whose output set this process has moved into place
 
 
 class OutputError(Exception):
@@ -248,6 +249,7 @@ class Staging:
             with contextlib.suppress(OSError):
                 os.unlink(self.dir / _JOURNAL)
             self.committed = True
+            COMMITTED.append(self.run_id)  # before a held-back SIGTERM is delivered: the CLI says so
         return targets
 
 
@@ -336,11 +338,21 @@ def recover_output(output: Path, *, subfolders: tuple[str, ...] = ()) -> list[st
             shutil.rmtree(entry, ignore_errors=True)
             cleaned.append(entry.name)
     for folder in (output, *(output / s for s in subfolders)):
-        if not folder.is_dir():
-            continue
-        for entry in folder.iterdir():
-            if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
-                with contextlib.suppress(OSError):
-                    entry.unlink()
-                    cleaned.append(entry.name)
+        cleaned += sweep_temp_files(folder)
+    return cleaned
+
+
+def sweep_temp_files(folder: Path) -> list[str]:
+    """Remove the ``.~`` temporary files directly in ``folder`` (left by killed runs; call it holding
+    the working-folder lock, so no live writer owns them). Returns their names."""
+    cleaned: list[str] = []
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return cleaned
+    for entry in entries:
+        if entry.name.startswith(TEMP_PREFIX) and entry.is_file():
+            with contextlib.suppress(OSError):
+                entry.unlink()
+                cleaned.append(entry.name)
     return cleaned

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import stat
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -54,8 +55,8 @@ class _ParseInWorker:
 
     def __call__(self, path: str, book: RawBook) -> ParsedBook:
         p = Path(path)
-        ret, issues = read_return(book, p.relative_to(self.inbox).as_posix(), year=self.year, rules=self.rules,
-                                  roster=self.roster, catalog=self.catalog, file_time=_mtime(p))
+        ret, issues = read_return(book, printable(p.relative_to(self.inbox).as_posix()), year=self.year,
+                                  rules=self.rules, roster=self.roster, catalog=self.catalog, file_time=_mtime(p))
         return ParsedBook(book.format, ret, issues)
 
 
@@ -84,19 +85,92 @@ class _Sharer:
                         setattr(row, name, seen.setdefault(value, value))
 
 
-def _mtime(p: Path) -> dt.datetime:
-    return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
+def _mtime(p: Path) -> dt.datetime | None:
+    """The file's modification time; None when it is gone (moved or deleted while the merge ran)."""
+    try:
+        return dt.datetime.fromtimestamp(p.stat().st_mtime).replace(microsecond=0)
+    except OSError:
+        return None
+
+
+VANISHED = "文件在读取过程中被移走或删除，未能读取。如仍需合并，请把文件放回收件文件夹后重新运行"
+
+
+def printable(name: str) -> str:
+    """A file name as it can be shown and written anywhere: bytes that are not UTF-8 (a zip from
+    Chinese Windows unpacked on UOS/Kylin) become U+FFFD, e.g. ``bad-\udcff\udcfe.xlsx`` → ``bad-��.xlsx``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def scan_inbox(inbox: Path, exclude: list[Path]) -> tuple[list[Path], list[FileFailure]]:
+    """Every regular file below the inbox (sorted), except inside output folders placed in it, and
+    the entries that cannot be read as files, each a ``FileFailure`` (path relative to the inbox):
+    a folder that cannot be opened, a link pointing outside the inbox (never followed), a pipe or
+    device (never opened: opening a FIFO blocks)."""
+    ex = [p.resolve() for p in exclude]
+    root = os.path.realpath(inbox)
+    found: list[Path] = []
+    problems: list[FileFailure] = []
+
+    def rel(path: str | Path) -> str:
+        return printable(Path(path).relative_to(inbox).as_posix())
+
+    def folder_error(exc: OSError) -> None:
+        name = rel(exc.filename) + "/" if exc.filename and Path(exc.filename) != Path(inbox) else "inbox/"
+        problems.append(FileFailure(name, "folder_unreadable",
+                                    f"文件夹无法打开（{exc.strerror or exc}），其中的文件都没有读取：请检查文件夹权限"))
+
+    for dirpath, dirnames, filenames in os.walk(inbox, onerror=folder_error):
+        here = Path(dirpath).resolve()
+        keep = []
+        for d in sorted(dirnames):
+            full = Path(dirpath) / d
+            if (here / d).resolve() in ex:
+                continue
+            if full.is_symlink():
+                target = os.path.realpath(full)
+                if not _inside(target, root):
+                    problems.append(FileFailure(rel(full) + "/", "link_outside",
+                                                "链接指向收件文件夹以外，未读取：请把文件本身放进收件文件夹"))
+                continue  # a link to a folder inside the inbox: its files are read there
+            keep.append(d)
+        dirnames[:] = keep
+        for f in sorted(filenames):
+            full = Path(dirpath) / f
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                problems.append(FileFailure(rel(full), "vanished", VANISHED))
+                continue
+            except OSError as exc:
+                problems.append(FileFailure(rel(full), "unreadable", f"文件无法读取（{exc.strerror or exc}）"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                target = os.path.realpath(full)
+                if not _inside(target, root):
+                    problems.append(FileFailure(rel(full), "link_outside",
+                                                "链接指向收件文件夹以外，未读取：请把文件本身放进收件文件夹"))
+                    continue
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    problems.append(FileFailure(rel(full), "link_broken", "链接指向的文件不存在，未读取"))
+                    continue
+            if not stat.S_ISREG(st.st_mode):
+                problems.append(FileFailure(rel(full), "not_regular",
+                                            "不是普通文件（管道、设备或套接字），未读取：请放入报表文件本身"))
+                continue
+            found.append(full)
+    return sorted(found, key=lambda p: p.relative_to(inbox).as_posix()), problems
 
 
 def list_inbox(inbox: Path, exclude: list[Path]) -> list[Path]:
-    """Every file below the inbox (sorted), except inside output folders placed in it."""
-    ex = [p.resolve() for p in exclude]
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(inbox):
-        here = Path(dirpath).resolve()
-        dirnames[:] = sorted(d for d in dirnames if (here / d).resolve() not in ex)
-        found.extend(Path(dirpath) / f for f in sorted(filenames))
-    return sorted(found, key=lambda p: p.relative_to(inbox).as_posix())
+    """Every regular file below the inbox (sorted), except inside output folders placed in it."""
+    return scan_inbox(inbox, exclude)[0]
 
 
 def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = None,
@@ -109,8 +183,8 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
     rules, roster, catalog = loaded or ws.load()
     year, as_of = resolve_period(year, as_of)
     inbox = Path(inbox) if inbox else ws.inbox
-    paths = list_inbox(inbox, [ws.output]) if inbox.exists() else []
-    rel = {str(p): p.relative_to(inbox).as_posix() for p in paths}
+    paths, problems = scan_inbox(inbox, [ws.output]) if inbox.exists() else ([], [])
+    rel = {str(p): printable(p.relative_to(inbox).as_posix()) for p in paths}
     total = len(paths)
     results: dict[str, RawBook | FileFailure] = {}
     done = 0
@@ -127,12 +201,22 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
         if isinstance(got, ParsedBook) and got.ret is not None:
             shared.share(got.ret)
         results[path] = got
-    items = []
+    items: list = [(f.path, f, None) for f in problems]
+    vanished = []
     for p in paths:  # reading order: files by name
         got = results.get(str(p)) or FileFailure(str(p), "crashed", "读取过程异常中断，未能读取")
-        items.append((rel[str(p)], got, _mtime(p)))
+        mtime = _mtime(p)
+        if mtime is None and not os.path.lexists(p):
+            if isinstance(got, FileFailure):
+                got = FileFailure(str(p), "vanished", VANISHED)
+            else:
+                vanished.append(rel[str(p)])
+        items.append((rel[str(p)], got, mtime))
     result = score_books(items, year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
                          workdir=ws.root, inbox=inbox)
+    for name in vanished:
+        result.issues.warning("vanished", "文件在合并过程中被移走或删除（已按读到的内容合并）", file=name,
+                              action="如果是有意移走，请重新运行合并")
     if not inbox.exists():
         result.issues.error("no_inbox", f"收件文件夹不存在：{inbox}")
     if progress:

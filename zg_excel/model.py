@@ -144,7 +144,8 @@ class Return:
     @property
     def months(self) -> set[tuple[int, int]]:
         """The (year, month) pairs of the return's dates: a file whose months all lie within a newer
-        file's months of the same unit is superseded by it."""
+        file's months of the same unit is superseded by it when that file is also a resend of it
+        (``versions.resolve_versions``)."""
         out = {(e.date.year, e.date.month) for e in self.events if e.date}
         out |= {(s.date.year, s.date.month) for s in self.submissions if s.date}
         return out

@@ -232,8 +232,10 @@ def read_return(book: RawBook, relpath: str, *, year: int, rules: Rules, roster:
         unit, found_by = name_unit, "文件名"
     if unit is None:
         shown = fp.get("unit") or (cell_texts[0] if cell_texts else "")
+        near = roster.closest(shown or relpath.rsplit("/", 1)[-1].rsplit(".", 1)[0])
         ctx.issue(ERROR, "unit_unknown",
-                  "无法确定填报单位" + (f"（“{shown}”不在单位名册中）" if shown else "（模板标识、填报单位、文件名均无法对应名册）"),
+                  "无法确定填报单位" + (f"（“{shown}”不在单位名册中）" if shown else "（模板标识、填报单位、文件名均无法对应名册）")
+                  + (f"；最接近的名册单位：{'、'.join(near)}" if near else ""),
                   value=shown, action="整个文件未合并",
                   fix="请在“填报单位”处填写名册中的单位全称，或在单位名册中为该单位增加别名")
         return None, ctx.issues

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .issues import ERROR, Issue
 from .rules import ConfigError, Rules
+from .text import safe_filename
 from .values import clean_text, normalize_header, normalize_key
 
 ROSTER_FILE = "单位名册.xlsx"
@@ -86,6 +87,22 @@ class Roster:
         winners = {u.name for n, u in best if n == top}
         return best[0][1] if len(winners) == 1 else None
 
+    def closest(self, text: str, limit: int = 3) -> list[str]:
+        """The roster names closest to ``text`` (by name or alias), for a "unit not found" message."""
+        from rapidfuzz import fuzz, process
+
+        if not normalize_key(text):
+            return []
+        choices = {normalize_key(n): u.name for u in self.units for n in (u.name, *u.aliases)}
+        found = process.extract(normalize_key(text), list(choices), scorer=fuzz.WRatio, limit=limit * 3)
+        top = found[0][1] if found else 0
+        names: list[str] = []
+        for key, score, _ in found:
+            name = choices[key]
+            if score >= 60 and score >= top - 10 and name not in names:  # only names about as close as the best
+                names.append(name)
+        return names[:limit]
+
     def sections(self, category: str) -> list[Unit]:
         return [u for u in self.units if u.category == category]
 
@@ -111,10 +128,10 @@ class Catalog:
 
     def suggest(self, text: str, limit: int = 3) -> list[str]:
         """The closest catalog names, for an unknown outlet's message."""
-        from rapidfuzz import fuzz, process
+        from .fuzzy import extract
 
         choices = {normalize_key(n): o.name for o in self.outlets for n in (o.name, *o.aliases)}
-        found = process.extract(normalize_key(text), list(choices), scorer=fuzz.WRatio, limit=limit * 3)
+        found = extract(normalize_key(text), list(choices), "wratio", limit=limit * 3)
         names: list[str] = []
         for key, score, _ in found:
             name = choices[key]
@@ -129,11 +146,10 @@ def _read_table(path: Path, columns: tuple[str, ...], what: str) -> list[tuple[i
     calamine, not openpyxl: the roster is read on every run, and openpyxl's
     import alone costs a third of a second (``zg-excel check`` on one file).
     """
-    from python_calamine import CalamineWorkbook
+    from .intake.readers import first_sheet_rows
 
     try:
-        wb = CalamineWorkbook.from_path(str(path))
-        rows = wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        rows = first_sheet_rows(str(path))
     except Exception as exc:  # any failure to open is a set-up error for this file
         raise ConfigError(f"{what} {path.name} 无法打开（请用 Excel/WPS 另存为 .xlsx）：{exc}") from None
     return _rows_by_header(rows, columns, what, path.name)
@@ -264,6 +280,29 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
                                     file=file, row=r, column="级别", value=level_text,
                                     fix=f"请把级别改为 {levels} 之一"))
     issues.extend(_alias_clashes(rows, kind, file))
+    if kind is ROSTER:
+        issues.extend(_file_name_clashes(rows, file))
+    return issues
+
+
+def _file_name_clashes(rows: list[tuple[int, dict[str, str]]], file: str) -> list[Issue]:
+    """Two units whose names make the same file name (登记表, 退回单, 催报 are named after the unit):
+    ``甲/乙`` and ``甲:乙`` both become ``甲_乙``; Windows does not tell ``ab`` from ``AB``."""
+    issues: list[Issue] = []
+    owner: dict[str, tuple[str, int]] = {}
+    for r, rec in rows:
+        name = rec.get("单位名称", "")
+        if not name:
+            continue
+        shown = safe_filename(name, "")
+        key = shown.casefold()
+        other = owner.setdefault(key, (name, r))
+        if other[0] != name and normalize_key(other[0]) != normalize_key(name):  # else reported as a duplicate
+            issues.append(Issue(ERROR, "roster_filename_clash",
+                                f"“{other[0]}”（第{other[1]}行）和“{name}”作为文件名是同一个（“{shown}”），"
+                                f"两个单位的登记表、退回单会互相覆盖",
+                                file=file, row=r, column="单位名称", value=name,
+                                fix="请修改其中一个单位名称，使两者去掉 \\ / : * ? \" < > | 等符号、不分大小写后仍然不同"))
     return issues
 
 

@@ -22,7 +22,7 @@ import socket
 import time
 from pathlib import Path
 
-from .files import OutputError, describe_os_error, recover_output
+from .files import OutputError, describe_os_error, recover_output, sweep_temp_files
 from .workspace import REMINDERS_DIR, RETURNSLIPS_DIR, Workspace
 
 LOCK_NAME = ".zg-lock"
@@ -161,6 +161,7 @@ def workspace_lock(ws: Workspace, *, wait: float = 0.0, command: str = "合并",
         time.sleep(poll)
     try:
         recover_output(ws.output, subfolders=(RETURNSLIPS_DIR, REMINDERS_DIR))
+        sweep_temp_files(ws.outbox)  # templates are written there under this lock too
         yield info
     finally:
         if (_read(path) or {}).get("pid") == os.getpid():

@@ -1,20 +1,27 @@
-"""Check a working folder's settings — rules file, roster and catalog — all at once.
+"""Check a working folder's settings — rules file, roster, catalog and 通报 template — all at once.
 
 The loaders stop at the first file with a problem; this joins the validators
 they use (:func:`zg_excel.rules.rules_issues`, :func:`zg_excel.roster.validate_rows`)
-over all three files, adds the checks that span two of them, and lists every
-problem as an ``Issue`` naming the file, the row (or the rules key) and what to
-do, so the office can fix all of them in one go (``zg-excel rules check``).
+over all three files, adds the checks that span two of them, tries the folder's
+通报 template on sample results (:func:`bulletin_template_issues`, which ``merge``
+also calls before it reads any return), and lists every problem as an ``Issue``
+naming the file, the row (or the rules key, or the template line) and what to do,
+so the office can fix all of them in one go (``zg-excel rules check``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+import traceback
 from pathlib import Path
 
 from .issues import ERROR, INFO, WARNING, Issue
-from .roster import CATALOG, ROSTER, TableKind, split_aliases, table_rows, validate_rows
+from .roster import CATALOG, ROSTER, Catalog, Roster, TableKind, load_catalog, load_roster, split_aliases, table_rows, \
+    validate_rows
 from .rules import RULES_FILE, ConfigError, Rules, load_rules, read_rules_data, rules_issues
 from .values import normalize_key
+from .workspace import BULLETIN_TEMPLATE, Workspace
 
 
 def _table(workdir: Path, kind: TableKind, rules: Rules, issues: list[Issue]) -> list[tuple[int, dict[str, str]]]:
@@ -37,7 +44,8 @@ def check_settings(workdir: Path) -> list[Issue]:
     Codes: ``rules_*`` (a rules key), ``roster_*`` / ``catalog_*`` (a row of the
     table), and the cross-checks ``section_category_unknown``,
     ``no_section_units``, ``provincial_outlet_unknown``,
-    ``district_adopter_unknown`` / ``district_adopter_level``. ``default_used``
+    ``district_adopter_unknown`` / ``district_adopter_level``, ``template_error`` /
+    ``template_unreadable`` (the 通报 template). ``default_used``
     (info) says a shipped default stands in for a missing file.
     """
     workdir = Path(workdir)
@@ -55,7 +63,122 @@ def check_settings(workdir: Path) -> list[Issue]:
     roster_rows = _table(workdir, ROSTER, rules, issues)
     catalog_rows = _table(workdir, CATALOG, rules, issues)
     issues.extend(_cross_checks(workdir, rules, roster_rows, catalog_rows))
+    try:
+        roster, catalog = load_roster(workdir, rules), load_catalog(workdir, rules)
+    except ConfigError:  # reported above; the template is tried on the shipped lists
+        roster, catalog = load_roster(None, rules), load_catalog(None, rules)
+    issues.extend(bulletin_template_issues(workdir, rules, roster, catalog))
     return issues
+
+
+# ---------------------------------------------------------------------------
+# The 通报 template (templates/通报.txt.j2), which users are told to edit.
+
+TEMPLATE_SHOWN = f"templates/{BULLETIN_TEMPLATE}"
+_TEMPLATE_FIX = (f"用记事本打开 {TEMPLATE_SHOWN} 改正这一处（可用的变量见 README“通报模板”一节）；"
+                 f"改不好时可删除这个文件，zg-excel init 会重新生成默认模板")
+_JINJA_ZH = (  # jinja2's words → Chinese (its messages are English)
+    (re.compile(r"Unexpected end of template.*?looking for the following tags: (.+?)\.(?:.*?needs to be closed is '(\w+)')?"),
+     lambda m: ("结尾处：" + (f"有一个 {{% {m.group(2)} %}} 没有结束，" if m.group(2) else "") + "缺少结束标记（应有 "
+                + re.sub(r"'([^']+)'", r"{% \1 %}", m.group(1)).replace(" or ", " 或 ") + "）")),
+    (re.compile(r"Unexpected end of template"), lambda m: "结尾处：缺少结束标记（如 {% endif %}、{% endfor %}）"),
+    (re.compile(r"Encountered unknown tag '([^']+)'"), lambda m: f"无法识别的标记“{m.group(1)}”（标记写在 {{% %}} 中）"),
+    (re.compile(r"unexpected end of template"), lambda m: "标记没有闭合（{{ 要配 }}，{% 要配 %}）"),
+    (re.compile(r"unexpected '(.+?)'"), lambda m: f"多余或不配对的“{m.group(1)}”"),
+    (re.compile(r"expected token '(.+?)', got '(.+?)'"), lambda m: f"此处应为“{m.group(1)}”，实际为“{m.group(2)}”"),
+    (re.compile(r"no filter named '([^']+)'", re.I), lambda m: f"没有名为“{m.group(1)}”的过滤器"),
+    (re.compile(r"'([^']+)' is undefined"), lambda m: f"变量“{m.group(1)}”不存在"),
+    (re.compile(r"has no attribute '([^']+)'"), lambda m: f"没有“{m.group(1)}”这一项"),
+)
+
+
+def _jinja_zh(message: str) -> str:
+    for pattern, words in _JINJA_ZH:
+        m = pattern.search(message)
+        if m:
+            return words(m)
+    return "写法不符合模板格式"
+
+
+def _template_line(exc: BaseException) -> int | None:
+    line = getattr(exc, "lineno", None)
+    if line:
+        return line
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == "<template>"]
+    return frames[-1].lineno if frames else None
+
+
+def bulletin_template_issues(workdir: Path, rules: Rules, roster: Roster, catalog: Catalog) -> list[Issue]:
+    """The problems of the folder's 通报 template: it is compiled and rendered (undefined names are
+    errors) against sample results, mid-year and at year end, before any return is read.
+
+    The shipped template is not checked (tests do); a folder without its own has no problem here.
+    """
+    import jinja2
+
+    from .merge import score_books
+    from .outputs.bulletin import render_text
+
+    path = Workspace(workdir).templates / BULLETIN_TEMPLATE
+    if not path.is_file():
+        return []
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return [Issue(ERROR, "template_unreadable", f"通报模板 {TEMPLATE_SHOWN} 不是 UTF-8 编码", file=TEMPLATE_SHOWN,
+                      fix="请用记事本打开，另存为时编码选“UTF-8”")]
+    except OSError as exc:
+        return [Issue(ERROR, "template_unreadable", f"通报模板 {TEMPLATE_SHOWN} 无法读取：{exc.strerror or exc}",
+                      file=TEMPLATE_SHOWN, fix="请确认文件没有被其他程序占用、有读取权限")]
+    year = dt.date.today().year
+    unknown = _unknown_names(text, score_books([], year=year, as_of=dt.date(year, 9, 30), rules=rules, roster=roster,
+                                              catalog=catalog))
+    if unknown:
+        return [unknown]
+    for as_of in (dt.date(year, 9, 30), dt.date(year, 12, 31)):
+        sample = score_books([], year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog)
+        try:
+            render_text(sample, text, issued=as_of)
+        except jinja2.TemplateError as exc:
+            line = None if "Unexpected end of template" in str(exc) else _template_line(exc)  # jinja's line: the last
+            where = f"第{line}行：" if line else ""  # one read, not the unclosed tag's
+            return [Issue(ERROR, "template_error", f"通报模板 {TEMPLATE_SHOWN} {where}{_jinja_zh(str(exc))}",
+                          file=TEMPLATE_SHOWN, row=line, fix=_TEMPLATE_FIX)]
+        except Exception as exc:  # noqa: BLE001 - a filter or test of the template failed on the sample
+            line = _template_line(exc)
+            where = f"第{line}行：" if line else ""
+            return [Issue(ERROR, "template_error", f"通报模板 {TEMPLATE_SHOWN} {where}这一处无法计算，请检查运算和比较的写法",
+                          file=TEMPLATE_SHOWN, row=line, fix=_TEMPLATE_FIX)]
+    return []
+
+
+def _unknown_names(text: str, sample) -> Issue | None:
+    """A name the template uses that the bulletin's context lacks, on any branch (rendering finds only
+    those on the branches the sample takes)."""
+    import jinja2
+    from jinja2 import meta, nodes
+
+    from .outputs.bulletin import build_context, cn
+
+    env = jinja2.Environment()
+    env.filters["cn"] = cn
+    try:
+        tree = env.parse(text)
+        unknown = meta.find_undeclared_variables(tree) - set(build_context(sample)) - set(env.globals)
+    except jinja2.TemplateError:
+        return None  # rendering reports it, with its line
+    if not unknown:
+        return None
+    first = min((n for n in tree.find_all(nodes.Name) if n.name in unknown and n.ctx == "load"),
+                key=lambda n: n.lineno)
+    return Issue(ERROR, "template_error", f"通报模板 {TEMPLATE_SHOWN} 第{first.lineno}行：变量“{first.name}”不存在",
+                 file=TEMPLATE_SHOWN, row=first.lineno, fix=_TEMPLATE_FIX)
+
+
+def bulletin_template_error(workdir: Path, rules: Rules, roster: Roster, catalog: Catalog) -> str | None:
+    """The message for ``merge`` (before it reads any return) when the 通报 template has a problem."""
+    found = [i for i in bulletin_template_issues(workdir, rules, roster, catalog) if i.severity == ERROR]
+    return "\n".join(f"{i.message}\n修改方法：{i.fix}" for i in found) or None
 
 
 def _cross_checks(workdir: Path, rules: Rules, roster_rows, catalog_rows) -> list[Issue]:

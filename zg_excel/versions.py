@@ -228,13 +228,16 @@ def mark_duplicates(returns: list[Return], rules: Rules) -> list[Issue]:
                     ev.explanation = f"与“{kept.source}”重复，不重复计分"
                     differ = _differences(kept, ev, rules)
                     if differ:
+                        same_file = kept.where[0] == ev.where[0]
+                        which = "上面一行" if same_file else f"较新的文件“{kept.where[0]}”"
                         issues.append(Issue(
                             WARNING, "duplicate_event_differs",
-                            f"与“{kept.source}”是同一条录用，只计一次，按较新文件中的该行计分；"
+                            f"与“{kept.source}”是同一条录用，只计一次，按{which}计分；"
                             f"两行填写不同：{'；'.join(differ)}",
                             file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,
-                            value=ev.title or "", action="该行不重复计分，以较新文件为准", unit=ev.unit,
-                            fix="请核实哪一行正确；如较新文件有误，请改正后重新报送"))
+                            value=ev.title or "", action=f"该行不重复计分，以{which}为准", unit=ev.unit,
+                            fix="请核实哪一行正确，删去另一行" if same_file
+                            else "请核实哪一行正确；如较新文件有误，请改正后重新报送"))
                     else:
                         issues.append(Issue(INFO, "duplicate_event", f"与“{kept.source}”是同一条录用，只计一次",
                                             file=ev.source.file, sheet=ev.source.sheet, row=ev.source.row,

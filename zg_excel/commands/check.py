@@ -15,7 +15,7 @@ from .common import CONTEXT, SetupError, parse_date
 
 
 @click.command("check", context_settings=CONTEXT)
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", nargs=-1, required=False,
                 type=click.Path(exists=True, path_type=Path))
 @click.option("-w", "--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
               show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；没有时用内置默认）")
@@ -27,7 +27,8 @@ def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet
     """逐个检查报表文件：能否读取、算哪个单位、哪些行能计分、哪里要改。
 
     与合并（merge）用同一套读取和计分方法，但每个文件单独检查，不需要其他单位的文件。
-    可以给文件，也可以给文件夹（检查其中所有文件）。不会修改任何文件。
+    可以给文件，也可以给文件夹（检查其中所有文件）；不给则检查工作目录的 inbox/ 中的全部文件
+    （与“检查退回文件”启动文件相同）。不会修改任何文件。
 
     \b
     示例：zg-excel check 峡窝镇党委-2026年9月.xlsx
@@ -41,6 +42,10 @@ def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet
         if not quiet and total > 1:
             click.echo(f"[{done}/{total}] {name}", err=True)
 
+    if not files:  # as the 检查退回文件 launcher: nothing given means the whole inbox
+        from zg_excel.workspace import Workspace
+
+        files = (Workspace(workdir).inbox,)
     try:
         report = check_files(list(files), workdir, year=year, as_of=as_of, progress=progress)
     except ConfigError as exc:

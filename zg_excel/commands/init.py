@@ -25,9 +25,11 @@ def init(directory: Path, quiet: bool) -> None:
           以及双击即可运行的 生成模板.bat、合并汇总.bat、检查退回文件.bat（和 .sh）
     示例：zg-excel init 2026组工信息
     """
-    from zg_excel.launchers import write_launchers
+    from zg_excel.launchers import STATE_ZH, write_launchers
     from zg_excel.workspace import init_workspace
 
-    for path, created in [*init_workspace(directory), *write_launchers(directory)]:
+    for path, created in init_workspace(directory):
         say(quiet, f"{'已创建' if created else '已存在，未改动'}：{path}")
+    for path, state in write_launchers(directory):  # ours, bound to this install: rewritten every time
+        say(quiet, f"{STATE_ZH[state]}：{path}")
     say(quiet, f"\n下一步：核对 {directory / '单位名册.xlsx'}，然后运行 zg-excel template -w {directory}")

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, load_settings, parse_date, quiet_option, workdir_option
+from .common import CONTEXT, SetupError, load_settings, parse_date, quiet_option, workdir_option
+
+LOCK_WAIT_S = 10  # a second merge on the same folder waits this long, then refuses
 
 
 @click.command("merge", context_settings=CONTEXT)
@@ -31,18 +33,25 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     退出码：0 无错误；1 有需要处理的错误（见问题清单）；2 用法或设置错误
     """
     from zg_excel.merge import merge as merge_returns
-    from zg_excel.outputs.write import write_outputs
+    from zg_excel.outputs.write import check_outputs, write_outputs
+    from zg_excel.runlock import workspace_lock
     from zg_excel.workspace import Workspace
 
     loaded = load_settings(workdir)
+    from zg_excel.settings_check import bulletin_template_error
+
+    if problem := bulletin_template_error(workdir, *loaded):  # the 通报 template, before any return is read
+        raise SetupError(problem)
     ws = Workspace(workdir)
 
     def progress(stage: str, done: int, total: int, name: str) -> None:
         if stage == "read" and not quiet:
             click.echo(f"[{done}/{total}] {name}", err=True)
 
-    result = merge_returns(workdir, year=year, as_of=as_of, progress=progress, loaded=loaded)
-    written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
+    with workspace_lock(ws, wait=LOCK_WAIT_S, command="合并"):
+        check_outputs(ws, year or (as_of.year if as_of else None))  # before reading: an output open in WPS
+        result = merge_returns(workdir, year=year, as_of=as_of, progress=progress, loaded=loaded)
+        written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
     render_merge_summary(result, written, quiet)
     sys.exit(1 if result.issues.has_errors else 0)
 

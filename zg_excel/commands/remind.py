@@ -36,7 +36,9 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     """
     from ..merge import merge
     from ..outputs.reminders import build_reminders, write_reminders
+    from ..files import check_writable
     from ..rules import ConfigError
+    from ..runlock import workspace_lock
     from ..workspace import Workspace
 
     if not workdir.is_dir():
@@ -46,9 +48,11 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
         loaded = ws.load()
     except ConfigError as exc:
         raise SetupError(str(exc)) from None
-    result = merge(workdir, year=year, as_of=as_of, loaded=loaded)
-    reminders = build_reminders(result, deadline=deadline)
-    paths = write_reminders(reminders, ws.output)
+    with workspace_lock(ws, wait=10, command="催报"):
+        check_writable(ws.output)  # before reading
+        result = merge(workdir, year=year, as_of=as_of, loaded=loaded)
+        reminders = build_reminders(result, deadline=deadline)
+        paths = write_reminders(reminders, ws.output)
     if not quiet:
         click.echo(reminders.combined.rstrip("\n"))
         click.echo("")

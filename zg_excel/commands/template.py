@@ -43,6 +43,9 @@ def template(workdir: Path, year: int | None, units: tuple[str, ...], quiet: boo
     def done(path: Path) -> None:
         say(quiet, f"  已生成 {path.name}")
 
-    paths = write_templates(ws.outbox, year=year, roster=roster, catalog=catalog, rules=rules,
-                            units=chosen, on_done=done)
+    from zg_excel.runlock import workspace_lock
+
+    with workspace_lock(ws, wait=10, command="模板生成"):
+        paths = write_templates(ws.outbox, year=year, roster=roster, catalog=catalog, rules=rules,
+                                units=chosen, on_done=done)
     say(quiet, f"共生成 {len(paths)} 个模板：{ws.outbox}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..workspace import Workspace
 from .addresses import decode_text, header_text
+from .errors import MailSetupError
 
 
 @dataclass(frozen=True)
@@ -71,13 +72,68 @@ def _existing(path: Path) -> Path | None:
 
 
 def find_output_files(workdir: Path | str) -> OutputFiles:
-    """The summary of the result's year, ``通报.docx`` and ``通报.txt`` in ``output/``."""
+    """The summary of the result's year, ``通报.docx`` and ``通报.txt`` in ``output/``.
+
+    ``MailSetupError`` when they are not all of the run that wrote ``result.json`` (two merges at
+    once, a merge killed mid-write, a file copied in by hand): never send a mismatched pair."""
     ws = Workspace(Path(workdir))
-    return OutputFiles(
+    files = OutputFiles(
         summary=_existing(ws.summary_path(result_year(ws))),
         bulletin_docx=_existing(ws.bulletin_docx),
         bulletin_txt=_existing(ws.bulletin_txt),
     )
+    check_same_run(ws, files)
+    return files
+
+
+def _zip_member(path: Path, name: str) -> str:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read(name).decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return ""
+
+
+def run_id_of(path: Path) -> str:
+    """The run id an output carries: the workbook's custom property ``zg_run_id``, the .docx's
+    ``dc:identifier`` (written by ``outputs/write.py``); "" when it has none."""
+    import html
+    import re
+
+    if path.suffix.lower() == ".docx":
+        m = re.search(r"<dc:identifier>([^<]*)</dc:identifier>", _zip_member(path, "docProps/core.xml"))
+    else:
+        m = re.search(r'name="zg_run_id"><vt:lpwstr>([^<]*)</vt:lpwstr>', _zip_member(path, "docProps/custom.xml"))
+    return html.unescape(m.group(1)) if m else ""
+
+
+def check_same_run(ws: Workspace, files: OutputFiles) -> None:
+    """``MailSetupError`` naming the file that belongs to another run than ``result.json``."""
+    import hashlib
+
+    try:
+        data = json.loads(ws.result_json.read_bytes())
+    except (OSError, ValueError):
+        return
+    run_id = data.get("run_id") if isinstance(data, dict) else None
+    if not run_id:
+        return  # written before outputs carried a run id: nothing to compare
+    advice = ("不是同一次合并生成的（可能两次合并同时运行，或合并中途被中断）。"
+              "请重新运行 zg-excel merge 生成一套完整的结果后再发送。")
+    for path in (files.summary, files.bulletin_docx):
+        if path is not None and run_id_of(path) != run_id:
+            raise MailSetupError(f"{path.name} 与 {ws.result_json.name} {advice}")
+    expected = (data.get("run_files") or {}).get(ws.bulletin_txt.name)
+    if files.bulletin_txt is not None and expected:
+        try:
+            got = hashlib.sha256(files.bulletin_txt.read_bytes()).hexdigest()
+        except OSError:
+            got = ""
+        if got != expected:
+            raise MailSetupError(f"{files.bulletin_txt.name} 与 {ws.result_json.name} {advice}"
+                                 "（若手工修改过通报.txt，请改用 templates/通报.txt.j2 修改后重新合并）")
 
 
 def unit_names(unit: Any) -> list[str]:

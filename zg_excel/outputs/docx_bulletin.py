@@ -757,22 +757,30 @@ def _normalise_attachment(att: dict[str, Any]) -> _Table:
 
 
 # The attachment table (GB/T 9704 tables: 仿宋 4号, one step smaller when the table needs it).
-TABLE_SIZES_PT = (14.0, 12.0, 10.5)  # 4号, 小四, 五号: the largest at which the table fits is used
+TABLE_SIZES_PT = (14.0, 12.0, 10.5, 9.0)  # 4号, 小四, 五号, 小五: the largest at which the table fits
 TABLE_CELL_MARGIN_TW = 57  # left and right padding of every cell (w:tblCellMar), 1 mm
-_TABLE_SLACK_EM = 0.5  # room for a substitute font whose digits are wider than half an em
+_TABLE_SLACK_EM = 0.3  # a little room on top of the estimate below
 _MM_PER_PT = 25.4 / 72
 
 
 def _cell_em(s: str) -> float:
-    """Width of a cell text in ems of its font: CJK (and ↑↓—) 1, digits and . , 0.5, % 0.9, other ASCII 0.6."""
+    """Width of a cell text in ems of its font, for the widest font it may be shown in.
+
+    CJK (and ↑↓—) take 1 em. In 仿宋_GB2312 a digit or point is half an em, but
+    where the office lacks it Word/WPS/LibreOffice show the digits in a
+    proportional substitute (Arial/DejaVu: up to 0.64 em, % 0.95 em), so
+    digits count 0.64, points and commas 0.35, % 0.95, other ASCII 0.7.
+    """
     width = 0.0
     for ch in s:
         if unicodedata.east_asian_width(ch) in ("W", "F", "A"):
             width += 1.0
-        elif ch.isdigit() or ch in ".,":
-            width += 0.5
+        elif ch.isdigit():
+            width += 0.64
+        elif ch in ".,":
+            width += 0.35
         else:
-            width += 0.9 if ch == "%" else 0.6
+            width += 0.95 if ch == "%" else 0.7
     return width
 
 
@@ -811,6 +819,19 @@ def _auto_widths(header: list[str], rows: list[list[str]]) -> tuple[list[float],
     if total < TEXT_WIDTH_MM:
         widths = [w * TEXT_WIDTH_MM / total for w in widths]
     return widths, size
+
+
+def _balanced_header(header: list[str], widths_mm: list[float], size_pt: float) -> list[str]:
+    """A header too wide for its column is broken in the middle (完成/进度, not 完成进/度)."""
+    pad_mm = 2 * TABLE_CELL_MARGIN_TW * 25.4 / 1440
+    out = []
+    for head, width in zip(header, widths_mm):
+        room_em = (width - pad_mm) / (size_pt * _MM_PER_PT)
+        if "\n" not in head and len(head) > 2 and _cell_em(head) > room_em:
+            k = math.ceil(len(head) / 2)
+            head = head[:k] + "\n" + head[k:]
+        out.append(head)
+    return out
 
 
 def _plain_text(value: str) -> bool:
@@ -898,7 +919,7 @@ def _write_attachment(doc: Any, table: _Table, fonts: Fonts) -> None:
             if value:
                 _add_run(paragraph, value, font, size)
 
-    add_row(table.header, header=True)
+    add_row(_balanced_header(table.header, table.widths_mm, size), header=True)
     # Body rows are alike but for their texts: the first is built with python-docx (≈1 ms a cell)
     # and copied for the others (a city's 500-unit table: 3.5 s → a fraction of a second).
     body = None

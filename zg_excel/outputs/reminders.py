@@ -140,9 +140,9 @@ def _message(unit: str, contact: str, reasons: list[tuple[str, str]], *, result:
     greeting = f"{contact}同志：您好！" if contact else f"{unit}：您好！"
     kinds = {k for k, _ in reasons}
     if NOT_RETURNED in kinds:
-        body = [f"截至{date_cn(result.as_of)}，贵单位（{unit}）{reasons[0][1]}。"]
+        body = [f"截至{date_cn(result.as_of)}，你单位（{unit}）{reasons[0][1]}。"]
     else:
-        body = [f"截至{date_cn(result.as_of)}，贵单位（{unit}）{result.year}年组工信息报送情况如下："]
+        body = [f"截至{date_cn(result.as_of)}，你单位（{unit}）{result.year}年组工信息报送情况如下："]
         body += [f"{i}. {phrase}{'；' if i < len(reasons) else '。'}"
                  for i, (_, phrase) in enumerate(reasons, start=1)]
     lines = [greeting, *body, _ask(kinds, deadline) + "如已报送，请忽略本提醒。谢谢！"]

@@ -62,11 +62,22 @@ def stamp_docx(path: Path, run_id: str) -> None:
     os.replace(tmp, path)
 
 
+def docx_available() -> bool:
+    """Whether python-docx and its compiled lxml are installed (the 完整版)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("docx", "lxml"))
+
+
 def write_outputs(result: Result, outdir: Path, *, bulletin_template: str, issued: dt.date | None = None,
                   docx: bool = True) -> list[Path]:
     """Summary workbook, 通报.txt/.docx, result.json and the 退回单, all rendered from ``result``,
     replacing the previous set together or not at all (``OutputError`` says why)."""
     ws = Workspace.for_output(Path(outdir))
+    if docx and not docx_available():  # the pure-Python install (no lxml wheel): said once, the rest is the same
+        docx = False
+        result.issues.info("docx_missing", "未安装 python-docx，未生成通报.docx",
+                           fix="通报.txt 已生成；需要 Word 版通报请安装完整版（见 安装说明.txt）")
     result.run_id = result.run_id or new_run_id()
     with Staging(ws.output, result.run_id) as staging:
         st = Workspace.for_output(staging.dir)

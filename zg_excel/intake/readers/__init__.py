@@ -37,7 +37,11 @@ One module per part: ``failures`` (codes and Chinese messages), ``limits``
 scan), ``ooxml`` (xlsx / xlsm), ``calamine``, ``openpyxl_fallback``,
 ``xlsb_ods``, ``xls`` (calamine, BIFF records, xlrd), ``hidden`` (hidden rows
 and columns of .ods / .xls), ``docprops`` (saved time, application), ``text``
-(csv). Only ``read_book``, ``failure`` and ``MESSAGES`` are meant for callers.
+(csv). Only ``read_book``, ``failure`` and ``MESSAGES`` are meant for callers, and
+``first_sheet_rows`` (the roster and catalog) and ``calamine_available`` (完整版 or 纯Python版).
+
+Without python-calamine (the pure-Python install) xlsx / xlsm are read by openpyxl and xls by
+xlrd, with calamine's values (tests/test_pure_python.py); xlsb and ods are refused (``needs_full``).
 """
 
 from __future__ import annotations
@@ -48,12 +52,14 @@ from ..raw import FileFailure, IntakeLimits, RawBook
 from ..sniff import Sniffed, is_lock_file_name, sniff_bytes
 from .failures import MESSAGES, WHAT, Refused, failure, not_spreadsheet
 from .limits import MB, check_zip_limits
+from .calamine import available as calamine_available
+from .calamine import first_sheet_rows
 from .ooxml import read_ooxml
 from .text import read_text
 from .xls import read_xls
 from .xlsb_ods import read_calamine_only
 
-__all__ = ["MESSAGES", "failure", "read_book"]
+__all__ = ["MESSAGES", "calamine_available", "failure", "first_sheet_rows", "read_book"]
 
 
 def read_book(path: str, limits: IntakeLimits) -> RawBook | FileFailure:

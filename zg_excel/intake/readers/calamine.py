@@ -1,8 +1,14 @@
 """python-calamine, the first reader for every binary format, and how its errors are classified.
+
+python-calamine is compiled (Rust); where it has no wheel (龙芯 loongarch64, 申威 sw_64) zg-excel is
+installed without it and ``available()`` is False: xlsx / xlsm are then read by openpyxl and xls by
+xlrd, to the same values (``openpyxl_fallback.like_calamine``), while xlsb and ods are refused with
+the ``needs_full`` message. Nothing here imports it before a file is read.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import re
@@ -10,6 +16,14 @@ import re
 from ..raw import FileFailure, RawSheet
 from .failures import failure
 from .grid import Budget, clean_rows
+
+
+_AVAILABLE = importlib.util.find_spec("python_calamine") is not None
+
+
+def available() -> bool:
+    """Whether python-calamine is installed (the 完整版); else the pure-Python readers are used."""
+    return _AVAILABLE
 
 
 def calamine_sheets(path: str, data: bytes, budget: Budget, with_merged: bool) -> list[RawSheet]:
@@ -87,3 +101,33 @@ def is_entity_error(e: BaseException) -> bool:
     return "entity" in text.lower() or "EntitiesForbidden" in repr(e.__context__ or "")
 
 
+
+
+def first_sheet_rows(path: str) -> list[list]:
+    """The cells of the first sheet of a small trusted-size settings workbook (roster, catalog), as
+    calamine reads them; openpyxl with calamine's values when calamine is not installed. Raises on
+    a file that cannot be opened."""
+    if not available():
+        import warnings
+
+        import openpyxl
+
+        from .openpyxl_fallback import like_calamine
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+            try:
+                ws = wb.worksheets[0]
+                rows = [[like_calamine(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            finally:
+                wb.close()
+        width = max((len(r) for r in rows), default=0)
+        return [r + [None] * (width - len(r)) for r in rows]
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(path)
+    try:
+        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    finally:
+        wb.close()

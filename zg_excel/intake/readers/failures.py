@@ -38,6 +38,8 @@ MESSAGES: dict[str, str] = {
     "corrupt": "文件已损坏或格式不完整，无法打开。请用 Excel 或 WPS 打开，确认内容无误后“另存为” Excel 工作簿(.xlsx) 再重新报送。",
     "corrupt_xml_entities": "文件中含有不允许的 XML 实体声明（可能是恶意构造的文件），已拒绝读取。"
                             "请用 Excel 或 WPS 打开后“另存为”新的 Excel 工作簿(.xlsx) 再报送。",
+    "needs_full": "本机安装的是 zg-excel 纯 Python 版（没有 python-calamine），不能读取 {fmt} 格式的文件。"
+                  "请对方用 Excel 或 WPS 另存为 Excel 工作簿(.xlsx) 后重新报送，或请维护人员安装完整版（见 安装说明.txt）。",
     # set by worker.py when the reader process itself fails
     "crashed": "读取此文件时读取程序异常退出（文件可能已损坏或构造异常），其他文件不受影响。"
                "请用 Excel 或 WPS 打开后“另存为”新的 Excel 工作簿(.xlsx) 再报送。",

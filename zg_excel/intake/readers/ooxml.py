@@ -9,6 +9,7 @@ from typing import Iterable
 
 from ..raw import FileFailure, IntakeLimits, RawBook
 from ..sniff import Sniffed
+from .calamine import available as calamine_available
 from .calamine import calamine_sheets, definite_failure, is_entity_error
 from .docprops import ooxml_doc_props
 from .failures import Refused, failure
@@ -41,29 +42,28 @@ def read_ooxml(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> Raw
                                               sum(sc.shared_refs for sc in scans.values()), limits)
     if fail is not None:
         return fail
-    try:
-        sheets = calamine_sheets(path, data, budget, with_merged=True)
-        reader = "calamine"
-    except Refused:
-        raise
-    except Exception as e:  # noqa: BLE001 - calamine raises its own family and OSError
-        fail = definite_failure(path, e)
-        if fail is not None:
-            return fail
-        entity = is_entity_error(e)
-        budget = Budget(path, limits)
+    if not calamine_available():  # the pure-Python install: openpyxl, with calamine's values
         try:
-            sheets = openpyxl_sheets(data, budget)
+            sheets = openpyxl_sheets(data, budget, calamine_values=True)
         except Refused:
             raise
-        except Exception as e2:  # noqa: BLE001
-            if entity or is_entity_error(e2):
+        except Exception as e:  # noqa: BLE001
+            if is_entity_error(e):
                 return failure(path, "corrupt", "corrupt_xml_entities")
             return failure(path, "corrupt")
-        if not sheets:
-            return failure(path, "corrupt")
         reader = "openpyxl"
-        budget.note("文件结构有轻微问题，已改用备用方式读取；建议用 Excel 打开后重新保存。")
+    else:
+        try:
+            sheets = calamine_sheets(path, data, budget, with_merged=True)
+            reader = "calamine"
+        except Refused:
+            raise
+        except Exception as e:  # noqa: BLE001 - calamine raises its own family and OSError
+            fail = _fallback(path, data, limits, e)
+            if isinstance(fail, FileFailure):
+                return fail
+            budget, sheets = fail
+            reader = "openpyxl"
 
     for s in sheets:
         sc = scans.get(s.name)
@@ -73,6 +73,27 @@ def read_ooxml(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> Raw
     ooxml_doc_props(zf, book)
     book.notes = budget.final_notes()
     return book
+
+
+def _fallback(path: str, data: bytes, limits: IntakeLimits, e: Exception) -> FileFailure | tuple[Budget, list]:
+    """openpyxl for a file calamine refused (with a note), unless no reader can get past the error."""
+    fail = definite_failure(path, e)
+    if fail is not None:
+        return fail
+    entity = is_entity_error(e)
+    budget = Budget(path, limits)
+    try:
+        sheets = openpyxl_sheets(data, budget)
+    except Refused:
+        raise
+    except Exception as e2:  # noqa: BLE001
+        if entity or is_entity_error(e2):
+            return failure(path, "corrupt", "corrupt_xml_entities")
+        return failure(path, "corrupt")
+    if not sheets:
+        return failure(path, "corrupt")
+    budget.note("文件结构有轻微问题，已改用备用方式读取；建议用 Excel 打开后重新保存。")
+    return budget, sheets
 
 
 def _check_shared_string_amplification(path: str, zf: zipfile.ZipFile, sheet_parts: Iterable[str], refs: int,

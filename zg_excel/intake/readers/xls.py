@@ -10,6 +10,7 @@ import struct
 
 from ..raw import FileFailure, IntakeLimits, RawBook, RawSheet
 from ..sniff import Sniffed
+from .calamine import available as calamine_available
 from .calamine import calamine_sheets, definite_failure
 from .failures import Refused, failure
 from .grid import Budget, clean_rows, put_cell
@@ -19,7 +20,7 @@ from .hidden import apply_hidden, xls_hidden
 def read_xls(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> RawBook | FileFailure:
     budget = Budget(path, limits)
     sheets = None
-    if sn.kind == "xls":
+    if sn.kind == "xls" and calamine_available():
         try:
             sheets = calamine_sheets(path, data, budget, with_merged=True)
         except Refused:
@@ -41,7 +42,7 @@ def read_xls(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> RawBo
             if "encrypted" in str(e).lower():
                 return failure(path, "encrypted")
             return failure(path, "corrupt")
-        if sn.kind == "xls":
+        if sn.kind == "xls" and calamine_available():
             budget.note("文件结构有轻微问题，已改用备用方式读取；建议用 Excel 打开后另存为 .xlsx。")
     apply_hidden(sheets, xls_hidden(data))
     book = RawBook(path=path, format="xls", sheets=sheets)
@@ -110,6 +111,8 @@ def _restore_xls_errors(data: bytes, sheets: list[RawSheet], budget: Budget) -> 
 
 
 def _xlrd_sheets(data: bytes, budget: Budget) -> list[RawSheet]:
+    """Every worksheet, read by xlrd (numbers are floats; calamine gives an RK integer as ``int``,
+    which compares and scores the same)."""
     import xlrd
     from xlrd.xldate import xldate_as_datetime
 

@@ -1,10 +1,11 @@
-"""xlsb and ods: calamine only (no fallback reader).
+"""xlsb and ods: calamine only (no fallback reader; without calamine, the ``needs_full`` message).
 """
 
 from __future__ import annotations
 
 from ..raw import FileFailure, IntakeLimits, RawBook
 from ..sniff import Sniffed
+from .calamine import available as calamine_available
 from .calamine import calamine_sheets, definite_failure, is_entity_error
 from .docprops import ods_meta, ooxml_doc_props
 from .failures import Refused, failure
@@ -13,6 +14,8 @@ from .hidden import apply_hidden, ods_hidden
 
 
 def read_calamine_only(path: str, data: bytes, sn: Sniffed, limits: IntakeLimits) -> RawBook | FileFailure:
+    if not calamine_available():
+        return failure(path, "unreadable", "needs_full", fmt=".xlsb" if sn.kind == "xlsb" else ".ods")
     budget = Budget(path, limits)
     try:
         sheets = calamine_sheets(path, data, budget, with_merged=True)

@@ -1,0 +1,110 @@
+"""The working-folder lock (zg_excel/runlock.py): one run at a time, stale locks taken over."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from zg_excel.files import STAGING_PREFIX
+from zg_excel.runlock import LockBusy, lock_path, workspace_lock
+from zg_excel.workspace import Workspace
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_second_holder_refused_with_holder_named(tmp_path):
+    ws = Workspace(tmp_path)
+    with workspace_lock(ws):
+        with pytest.raises(LockBusy) as err:
+            with workspace_lock(ws, wait=0):
+                pass
+        assert f"另一个合并正在进行（进程 {os.getpid()}" in str(err.value)
+    assert not lock_path(ws).exists()  # released
+    with workspace_lock(ws, wait=0):  # and free again
+        assert lock_path(ws).exists()
+
+
+def test_waiter_gets_lock_when_holder_ends(tmp_path):
+    ws = Workspace(tmp_path)
+    got = []
+    with workspace_lock(ws):
+        def second():
+            with workspace_lock(ws, wait=10, poll=0.05):
+                got.append(time.monotonic())
+
+        t = threading.Thread(target=second)
+        t.start()
+        time.sleep(0.3)
+        assert not got  # still waiting
+        released = time.monotonic()
+    t.join(10)
+    assert got and got[0] >= released
+
+
+def test_stale_lock_of_dead_process_taken_over_and_leftovers_swept(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.output.mkdir()
+    lock_path(ws).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname(), "started": "x"}))
+    staging = ws.output / f"{STAGING_PREFIX}20260101T000000-abcdef"
+    staging.mkdir()
+    (staging / "通报.txt").write_text("half")
+    (ws.output / ".~通报abc.tmp").write_text("")
+    with workspace_lock(ws, wait=0) as info:
+        assert info["pid"] == os.getpid()
+        assert json.loads(lock_path(ws).read_text())["pid"] == os.getpid()
+    assert not staging.exists()
+    assert not (ws.output / ".~通报abc.tmp").exists()
+    assert not (ws.output / "通报.txt").exists()  # an unfinished staging folder is not moved into place
+
+
+def test_committed_staging_of_killed_run_rolled_forward(tmp_path):
+    """Killed while renaming: the journal says the set was complete, so the move is finished."""
+    ws = Workspace(tmp_path)
+    ws.output.mkdir()
+    (ws.output / "通报.txt").write_text("old")
+    (ws.output / "result.json").write_text("new")  # already moved before the kill
+    staging = ws.output / f"{STAGING_PREFIX}run2"
+    staging.mkdir()
+    (staging / "通报.txt").write_text("new")
+    (staging / ".commit.json").write_text(json.dumps({"move": ["result.json", "通报.txt"], "remove": []}))
+    with workspace_lock(ws, wait=0):
+        pass
+    assert (ws.output / "通报.txt").read_text() == "new"
+    assert not staging.exists()
+
+
+def test_lock_of_another_host_stale_only_when_old(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.output.mkdir()
+    path = lock_path(ws)
+    path.write_text(json.dumps({"pid": 1, "host": "other-pc", "started": "2026-12-01 08:00:00"}))
+    with pytest.raises(LockBusy) as err:
+        with workspace_lock(ws, wait=0):
+            pass
+    assert "other-pc" in str(err.value)
+    old = time.time() - 13 * 3600
+    os.utime(path, (old, old))
+    with workspace_lock(ws, wait=0) as info:
+        assert info["pid"] == os.getpid()
+
+
+def test_pid_reused_by_another_process_is_stale(tmp_path):
+    ws = Workspace(tmp_path)
+    ws.output.mkdir()
+    # our own pid, but a different process start time: the pid was reused
+    lock_path(ws).write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "proc_start": "1"}))
+    if not os.path.exists(f"/proc/{os.getppid()}/stat"):
+        lock_path(ws).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
+    with workspace_lock(ws, wait=0):
+        pass
