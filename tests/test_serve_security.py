@@ -220,8 +220,9 @@ def test_a_unit_mismatch_is_refused(site, files, tmp_path):
     mixed = tmp_path / "mixed.xlsx"
     wb.save(mixed)
     r = site.upload(UNIT_A, [(mixed, "mixed.xlsx")])
-    assert "单位标识与表头“填报单位”不一致" in r.text
-    assert site.inbox_files() == []
+    assert "0 个已保存，1 个未保存" in r.text
+    assert "无法确定是哪个单位" in r.text or "单位标识与表头“填报单位”不一致" in r.text  # merge's words, or ours
+    assert site.inbox_files() == [] and site.audit()[0]["result"] == "refused"
 
 
 # ------------------------------------------------------------------ CSRF
