@@ -9,12 +9,11 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, parse_date
+from .common import CONTEXT, SetupError, parse_date, workdir_option
 
 
 @click.command("serve", context_settings=CONTEXT)
-@click.option("-w", "--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
+@workdir_option
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="监听地址；要让内网其他电脑访问，用 0.0.0.0")
 @click.option("--port", type=int, default=8080, show_default=True, help="端口")
