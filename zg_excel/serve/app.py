@@ -204,7 +204,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         mine = desk.unit_entries(unit)
         files = [{"name": e.relpath.rsplit("/", 1)[-1], "time": e.mtime.strftime("%Y-%m-%d %H:%M"),
                   "size": f"{e.size / 1024:.0f} KB"} for e in sorted(mine, key=lambda e: e.mtime_ns, reverse=True)]
-        points = fmt(desk.unit_total(unit, desk._items(mine))) if mine else "0"
+        points = fmt(desk.unit_total(unit, desk.items_of(mine))) if mine else "0"
         return page("unit", files=files, points=points, **unit_page_ctx(unit, token))
 
     @app.route("/u/<token>/upload", methods=["POST"])

@@ -219,7 +219,7 @@ class Desk:
             self._units[key] = got
         return got
 
-    def _items(self, entries: list[Entry]) -> list[tuple]:
+    def items_of(self, entries: list[Entry]) -> list[tuple]:
         out = []
         for e in entries:
             book = self.cache.get(e.sha)
@@ -282,7 +282,7 @@ class Desk:
             if staged:
                 entries = self.scan()
                 mine = self.unit_entries(unit, entries)
-                mine_items = self._items(mine)
+                mine_items = self.items_of(mine)
                 before = None
             for key, (out, tmp, ext) in staged.items():
                 book = books.get(key) or FileFailure(key, "crashed", "读取过程异常中断，未能读取")
@@ -422,7 +422,7 @@ class Desk:
     def _build(self, entries: list[Entry], key: tuple) -> None:
         with self._snap_lock:
             t0 = time.perf_counter()
-            result = self.score(self._items(entries))
+            result = self.score(self.items_of(entries))
             self._snap = Snapshot(key=key, result=result, entries=entries,
                                   built=dt.datetime.now().replace(microsecond=0),
                                   seconds=time.perf_counter() - t0)
