@@ -322,3 +322,17 @@ def test_a_date_without_year_is_a_notice_that_does_not_block(here):
     [note] = [i for i in fc.issues if i.code == "assumed_year"]
     assert (note.sheet, note.row, note.column, note.severity) == ("录用登记", 4, "录用日期", "info")
     assert "按2026年计" in note.message
+
+
+def test_the_readme_demo_folder_is_ignored_by_git():
+    """The README's first line makes demo/ in the repository: git must not offer it for a commit."""
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    first = (root / "README.md").read_text(encoding="utf-8").splitlines()[0]
+    assert "init demo" in first
+    if (root / ".git").exists():
+        done = subprocess.run(["git", "check-ignore", "-q", "demo/inbox/x.xlsx"], cwd=root, timeout=30)
+        assert done.returncode == 0
+    else:
+        assert "demo/" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()

@@ -50,7 +50,7 @@ def _refused(w: Path, *messages: str) -> None:
 
 def _set(w: Path, pattern: str, replacement: str) -> None:
     path = w / "rules.toml"
-    text, n = re.subn(pattern, replacement, path.read_text(encoding="utf-8"), count=1, flags=re.M)
+    text, n = re.subn(pattern, replacement, path.read_text(encoding="utf-8"), count=1, flags=re.MULTILINE)
     assert n == 1, pattern
     path.write_text(text, encoding="utf-8")
 

@@ -86,8 +86,8 @@ def test_merge_exit_code_2_on_setup_errors(tmp_path):
     (w / "rules.toml").write_text('[multiplier]\nfactr = 3\n', encoding="utf-8")
     r = CliRunner().invoke(cli, ["merge", "-w", str(w)])
     assert r.exit_code == 2 and "multiplier.factr" in r.output
-    r = CliRunner().invoke(cli, ["merge", "-w", str(w), "--as-of", "2026/9/30"])
-    assert r.exit_code == 2
+    r = CliRunner().invoke(cli, ["merge", "-w", str(w), "--as-of", "2026/9/31"])
+    assert r.exit_code == 2 and "日期不存在" in r.output
 
 
 def test_merge_exit_code_0_without_errors(tmp_path):

@@ -79,8 +79,8 @@ def test_check_from_inside_the_folder_with_a_value_gbk_cannot_show(workdir, tmp_
     path = workdir / "inbox" / "峡窝镇党委 补报.xlsx"
     wb.save(path)
     try:
-        done = zg("check", "-w", ".", "--as-of", "2026-09-30", path.name, cwd=workdir / "inbox")
-        # -w . inside inbox has no settings: the shipped ones are used
+        done = zg("check", "-w", "..", "--as-of", "2026-09-30", path.name, cwd=workdir / "inbox")
+        # run from inside inbox, -w naming the working folder above it
         out = text(done)
         assert done.returncode == 1 and "峡窝镇党委" in out
     finally:
@@ -91,7 +91,7 @@ def test_rules_check_and_usage_errors(workdir):
     done = zg("rules", "check", "-w", workdir)
     assert done.returncode == 0, text(done)
     assert "检查通过" in text(done)
-    done = zg("check", "-w", workdir, "--as-of", "2026/9/30", SAMPLES / "组织科-2026年前三季度.xlsx")
-    assert done.returncode == 2 and "YYYY-MM-DD" in text(done)
+    done = zg("check", "-w", workdir, "--as-of", "2026/9/31", SAMPLES / "组织科-2026年前三季度.xlsx")
+    assert done.returncode == 2 and "日期不存在" in text(done)
     done = zg("merge", "-w", workdir / "没有 这个")
     assert done.returncode == 2 and "工作目录不存在" in text(done)

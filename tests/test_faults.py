@@ -275,6 +275,7 @@ def test_invalid_utf8_file_name(work, capfd):
 def test_fifo_never_opened(work, capfd):
     os.mkfifo(work / "inbox" / "管道.xlsx")
     code, text = run(capfd, "merge", "-w", str(work), *ARGS, "-q")  # would block forever if opened
+    assert code == 1 and "管道.xlsx：不是普通文件" in text
     data = json.loads((work / "output" / "result.json").read_text(encoding="utf-8"))
     entry = next(f for f in data["files"] if f["file"] == "管道.xlsx")
     assert "不是普通文件" in entry["message"] and "空" not in entry["message"]

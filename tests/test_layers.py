@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     # settings and reference data, and where they live on disk
     ("rules", "roster", "period", "workspace", "runlock"),
     # one return, one event, one unit's rows
-    ("scoring", "versions", "claims", "returns"),
+    ("scoring", "versions", "claims", "returns", "ledger"),
     # aggregates per unit
     ("tally", "previous"),
     ("result",),

@@ -95,8 +95,10 @@ def test_cli_roster_reminders_drafts_ok(workdir, fake_roster):
 
 
 def test_cli_roster_real_default_roster(workdir):
-    """Without 单位名册.xlsx the shipped default roster is used; its units have
-    no addresses, so every draft is flagged and listed."""
+    """The roster ``init`` writes (the shipped one) has no addresses, so every draft is flagged and listed."""
+    from zg_excel.workspace import init_workspace
+
+    init_workspace(workdir)  # a working folder needs its roster: the shipped lists are only init's
     result = _run(["-w", str(workdir), "--to", "roster", "--kind", "bulletin"])
     assert result.exit_code == 0, result.output
     drafts = sorted((workdir / "output" / "mail").glob("通报-*.eml"))

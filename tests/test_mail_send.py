@@ -353,3 +353,9 @@ def test_mailer_never_sends_to_part_of_a_bad_cell(workdir):
         (item,) = plan.items
         assert item.to == () and "evil" not in "".join(b.addr for b in item.recipients())
         assert "无效" in item.note
+
+
+def test_roster_and_mailer_agree_on_a_list_with_names(workdir):
+    cell = "a@example.gov.cn; 张三 <b@example.gov.cn>"  # accepted by the roster check (test_settings_validation)
+    (item,) = plan_bulletin(workdir, units=[_unit("峡窝镇", cell)]).items
+    assert [(b.addr, b.name) for b in item.to] == [("a@example.gov.cn", "峡窝镇"), ("b@example.gov.cn", "张三")]

@@ -12,10 +12,10 @@ from zg_excel.period import resolve_period
 from zg_excel.workspace import Workspace, init_workspace
 
 
-def test_as_of_defaults_to_today_capped_at_year_end():
+def test_as_of_defaults_to_the_last_complete_month_capped_at_year_end():
     today = dt.date(2027, 2, 10)
     assert resolve_period(2026, None, today) == (2026, dt.date(2026, 12, 31))
-    assert resolve_period(None, None, today) == (2027, today)
+    assert resolve_period(None, None, today) == (2027, dt.date(2027, 1, 31))
     assert resolve_period(None, dt.date(2026, 9, 30), today) == (2026, dt.date(2026, 9, 30))
     assert resolve_period(2026, dt.date(2027, 1, 5), today) == (2026, dt.date(2026, 12, 31))
 

@@ -191,7 +191,7 @@ def test_command_setup_errors(tmp_path, fresh_workdir):
     res = CliRunner().invoke(_cli(), ["-w", str(tmp_path / "nope")])
     assert res.exit_code == 2 and "工作目录不存在" in res.output
     res = CliRunner().invoke(_cli(), ["-w", str(fresh_workdir), "--as-of", "2026-13-01"])
-    assert res.exit_code == 2 and "YYYY-MM-DD" in res.output
+    assert res.exit_code == 2 and "日期无法识别：2026-13-01" in res.output
     (fresh_workdir / "rules.toml").write_text("[nonsense]\nx = 1\n", encoding="utf-8")
     res = CliRunner().invoke(_cli(), ["-w", str(fresh_workdir)])
     assert res.exit_code == 2 and "nonsense" in res.output

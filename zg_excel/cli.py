@@ -11,6 +11,7 @@ cannot be written); 130 / 143 = stopped by Ctrl-C (SIGINT) / SIGTERM, previous o
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 
@@ -98,8 +99,10 @@ def _raise_interrupted(signum, frame) -> None:
     raise Interrupted(signum)
 
 
-def install_signal_handlers() -> None:
-    """SIGINT and SIGTERM (and SIGHUP where it exists) end the run through ``Interrupted``."""
+def install_signal_handlers() -> dict:
+    """SIGINT and SIGTERM (and SIGHUP where it exists) end the run through ``Interrupted``;
+    returns the handlers they replace (``main`` puts them back for in-process callers)."""
+    previous = {}
     for name in ("SIGINT", "SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is None:
@@ -107,9 +110,10 @@ def install_signal_handlers() -> None:
         try:
             if signal.getsignal(sig) in (signal.SIG_IGN,) and name != "SIGTERM":
                 continue  # nohup / background job: keep ignoring
-            signal.signal(sig, _raise_interrupted)
+            previous[sig] = signal.signal(sig, _raise_interrupted)
         except (ValueError, OSError):  # not the main thread
             pass
+    return previous
 
 
 def interrupted_exit(exc: KeyboardInterrupt) -> int:
@@ -137,9 +141,10 @@ def main(argv: list[str] | None = None) -> None:
     import gc
 
     gc.set_threshold(100_000, 50, 100)
-    install_signal_handlers()
-    from .files import OutputError
+    from .files import COMMITTED, OutputError
 
+    COMMITTED.clear()
+    previous = install_signal_handlers()
     try:
         cli.main(args=args, prog_name="zg-excel", standalone_mode=False)
     except KeyboardInterrupt as exc:
@@ -163,6 +168,10 @@ def main(argv: list[str] | None = None) -> None:
             raise
         click.echo(f"程序内部错误：{type(exc).__name__}: {exc}\n（加 --debug 可查看详细信息，请将其反馈给维护人员）", err=True)
         sys.exit(2)
+    finally:
+        for sig, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(sig, handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

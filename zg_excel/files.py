@@ -188,8 +188,14 @@ class Staging:
 
     def __exit__(self, kind, exc, tb) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
-        if isinstance(exc, OSError) and not isinstance(exc, OutputError):
-            raise OutputError(describe_os_error(exc) + NOT_UPDATED) from exc
+        if exc is None or isinstance(exc, OutputError):
+            return
+        # a writer's own wrapper of the system error (xlsxwriter's FileCreateError) names its cause
+        cause = exc if isinstance(exc, OSError) else (exc.__cause__ or exc.__context__
+                                                      or (exc.args[0] if exc.args else None))
+        if isinstance(cause, OSError):
+            where = _user_path(self, os.fsdecode(cause.filename)) if cause.filename else self.output
+            raise OutputError(describe_os_error(cause, where) + NOT_UPDATED) from exc
 
     def path(self, final: Path) -> Path:
         """Where the staged copy of ``final`` (a path inside the output folder) is written."""

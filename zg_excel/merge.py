@@ -15,6 +15,8 @@ from typing import Callable
 from .claims import find_claims
 from .intake.raw import FileFailure, RawBook
 from .issues import ERROR, INFO, WARNING, IssueLog
+from .ledger import LEDGER_FILE, classify, is_candidate
+from .ledger import match as match_proofs
 from .memory import release_memory
 from .model import Return
 from .period import resolve_period
@@ -232,7 +234,20 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
     files: list[FileReport] = []
     returns: list[Return] = []
     not_sheets: list[tuple[int, str, str]] = []  # (issue index, unit, file): a non-spreadsheet a unit's name names
-    for relpath, got, mtime in sorted(items, key=lambda t: t[0]):
+    queue: list = [*sorted(items, key=lambda t: t[0]), (None, None, None)]
+    deferred: list = []  # files not read as workbooks that may be 台帐 proof files: decided once returns are read
+    proofs: dict = {}
+    for relpath, got, mtime in queue:
+        if relpath is None:  # every return read: the proof files (zg_excel.ledger); the other files as before
+            proofs = classify([t[0] for t in deferred], returns, roster, inbox, rules) if deferred else {}
+            files.extend(FileReport(p.relpath, LEDGER_FILE, unit=p.unit, message=p.kind or p.problem)
+                         for p in proofs.values())
+            queue.extend(t for t in deferred if t[0] not in proofs)
+            deferred = None
+            continue
+        if isinstance(got, FileFailure) and deferred is not None and is_candidate(relpath, got.code):
+            deferred.append((relpath, got, mtime))
+            continue
         if isinstance(got, FileFailure):
             status = SKIPPED if got.skipped else FAILED
             sev = INFO if got.skipped else ERROR
@@ -256,6 +271,7 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
         returns.append(ret)
         files.append(FileReport(relpath, MERGED, unit=ret.unit or "", format=got.format,
                                 events=len(ret.events), submissions=len(ret.submissions), found_by=ret.found_by))
+    files.sort(key=lambda f: f.relpath)  # proof files were decided after the returns
 
     issues.extend(resolve_versions(returns, rules))
     _quiet_superseded(issues, returns)
@@ -264,6 +280,8 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
         for ev in r.events:
             issues.extend(score_event(ev, rules, year=year, as_of=as_of))
     issues.extend(find_claims(returns, rules))
+    ledger, found = match_proofs(returns, proofs, rules)  # before the tally: [ledger] proof_required may zero a row
+    issues.extend(found)
     units, credits = tally(returns, roster, rules, year=year, as_of=as_of)
 
     by_path = {r.relpath: r for r in returns}
@@ -293,7 +311,7 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
                            action="按零分、零报送统计")
     result = Result(year=year, as_of=as_of, rules=rules, roster=roster, catalog=catalog,
                     workdir=workdir, inbox=inbox, units=units, credits=credits, returns=returns,
-                    files=files, issues=issues)
+                    files=files, issues=issues, ledger=ledger)
     result.previous = previous_standings(result)
     for r in returns:  # the keys served duplicates, claims and tally; outputs do not need them
         for row in (*r.events, *r.submissions):

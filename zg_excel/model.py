@@ -82,6 +82,9 @@ class EventRow:
     org_work: bool = True
     serious: bool = False
     note: str | None = None
+    issue_page: str | None = None  # 期号版面 as typed (台帐 proof)
+    link: str | None = None  # 链接: the published item's URL (台帐 proof)
+    proof_files: tuple[str, ...] = ()  # 证明材料: file names the unit sent with the return (台帐 proof)
     invalid: bool = False  # a problem kept it out of the scores (issue logged)
     outcome: str = ""
     points: Fraction = Fraction(0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .issues import IssueLog
+from .ledger import Ledger
 from .model import OUTCOMES, SUB_OUTCOMES, EventRow, Return, SubmissionRow
 from .period import Period
 from .previous import Previous
@@ -59,6 +60,7 @@ class Result:
     previous: Previous | None = None  # standings at the end of the previous quarter (rank changes)
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     run_id: str = ""  # names the output set this result was written as (outputs/write.py)
+    ledger: Ledger = field(default_factory=Ledger)  # the 台帐: every 市级以上 row's proof (zg_excel.ledger)
 
     @property
     def events(self) -> list[EventRow]:

@@ -328,7 +328,7 @@ def _report_layout(ctx: _Ctx, loc: _Located, by_fingerprint: bool) -> None:
     if by_fingerprint and order != sorted(order):
         ctx.issue(INFO, "moved_columns", "列的顺序与模板不同，已按列名读取", sheet=sheet.name)
     for col in loc.schema.columns:
-        if col.name not in loc.columns and not col.required and col.name != "备注":
+        if col.name not in loc.columns and not col.required and col.name != "备注" and not col.ledger:
             ctx.issue(WARNING, "missing_optional_column",
                       f"“{sheet.name}”没有“{col.name}”列，按该列全部为空处理"
                       + ("（超过规定字数/时长的稿件不能按倍数计分）" if col.kind in ("count", "minutes") else ""),
@@ -517,6 +517,10 @@ def _event(ctx: _Ctx, src: Source, cells: dict, loc: _Located) -> EventRow:
             setattr(ev, attr, blank if parsed is None else parsed)
     _section(ctx, src, cells, loc, ev)
     ev.note = clean_text(cells.get("备注"))
+    ev.issue_page = clean_text(cells.get("期号版面"))  # the three 台帐 proof columns (zg_excel.ledger matches them)
+    ev.link = clean_text(cells.get("链接"))
+    names = clean_text(cells.get("证明材料"))
+    ev.proof_files = tuple(n.strip() for n in re.split(r"[;；\n]+", names) if n.strip()) if names else ()
     ev.invalid = not ok
     return ev
 

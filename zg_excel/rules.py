@@ -136,6 +136,8 @@ FIXED_KEYS: dict[str, KeySpec] = {
     "remind.deadline_days": KeySpec("int", low=0, high=365),
     "claims.title_similarity": KeySpec("number", low=0, high=100),
     "claims.same_outlet_required": KeySpec("bool"),
+    "ledger.proof_required": KeySpec("bool"),
+    "ledger.max_proof_mb": KeySpec("number", low=0, high=10_240, low_open=True),
     "intake.max_file_mb": KeySpec("number", low=0, high=10_240, low_open=True),
     "intake.max_uncompressed_mb": KeySpec("number", low=0, high=102_400, low_open=True),
     "intake.max_ratio": KeySpec("number", low=1, high=100_000),
@@ -464,6 +466,8 @@ class Rules:
     title_similarity: float
     same_outlet_required: bool
     limits: IntakeLimits = field(default_factory=IntakeLimits)
+    proof_required: bool = False  # [ledger]: a 市级以上 adoption without 台帐 proof scores 0
+    max_proof_mb: float = 50.0  # [ledger]: a larger proof file is listed, not copied
 
     def form_of(self, text: str) -> str | None:
         return self.form_lookup.get(normalize_key(text))
@@ -673,6 +677,8 @@ def _build(d: dict, overridden: frozenset[str]) -> Rules:
         title_similarity=float(_fraction(d["claims"]["title_similarity"])),
         same_outlet_required=d["claims"]["same_outlet_required"],
         limits=limits,
+        proof_required=d["ledger"]["proof_required"],
+        max_proof_mb=float(_fraction(d["ledger"]["max_proof_mb"])),
     )
 
 
@@ -740,6 +746,8 @@ KEY_LABELS: dict[str, str] = {
     "remind.deadline_days": "催报补报期限（天）",
     "claims.title_similarity": "不同单位同一稿件的标题相似度",
     "claims.same_outlet_required": "同一稿件是否要求同一媒体",
+    "ledger.proof_required": "市级以上录用缺少台帐证明材料是否计0分",
+    "ledger.max_proof_mb": "单个台帐证明材料大小上限（MB）",
     "intake.max_file_mb": "单个文件大小上限（MB）",
     "intake.max_uncompressed_mb": "解压后大小上限（MB）",
     "intake.max_ratio": "压缩比上限",

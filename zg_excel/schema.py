@@ -32,13 +32,14 @@ class Column:
     """One column of a data sheet."""
 
     name: str
-    kind: str  # date | text | choice | count | minutes | yesno | media | section
+    kind: str  # date | text | choice | count | minutes | yesno | media | section | url | files
     required: bool = False
     aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()  # fixed dropdown values (kind choice)
     width: float = 12
     prompt: str = ""  # the template's input message
     required_for: tuple[str, ...] = ()  # forms (录用形式) for which it is required
+    ledger: bool = False  # a 台帐 proof column: optional, and a return without it is read as before (no notice)
 
     def header_keys(self) -> frozenset[str]:
         return _header_keys(self.name, self.aliases)
@@ -111,6 +112,14 @@ EVENT_SHEET = SheetSchema(
                prompt="非组织工作范畴或角度的稿件选“否”（不计分）；空白视为“是”"),
         Column("严重失实或政治性问题", "yesno", False, ("严重失实", "是否严重失实", "政治性问题"),
                choices=YES_NO, width=12, prompt="因严重失实或政治性问题产生不良影响的选“是”（倒扣分值）；空白视为“否”"),
+        Column("期号版面", "text", False, ("期号/版面", "期号、版面", "期号版次", "日期版次", "刊期版面", "期号", "版面"),
+               width=16, ledger=True,
+               prompt="市级以上媒体录用的填写：刊物期号和版面，或报纸日期和版次，如“2026年第12期”“3月5日第2版”"),
+        Column("链接", "url", False, ("网址", "链接地址", "网页链接", "URL"), width=28, ledger=True,
+               prompt="市级以上网站、新媒体录用的填写网页地址，以 http:// 或 https:// 开头"),
+        Column("证明材料", "files", False, ("证明材料文件", "台帐材料", "附件", "电子稿", "复印件"), width=24,
+               ledger=True,
+               prompt="随本表一并报送的电子稿或扫描件的文件名（含扩展名），多个用“;”隔开，如“郑州日报0305.pdf”"),
         Column("备注", "text", False, ("说明",), width=24),
     ),
 )

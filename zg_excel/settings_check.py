@@ -17,9 +17,26 @@ import traceback
 from pathlib import Path
 
 from .issues import ERROR, INFO, WARNING, Issue
-from .roster import CATALOG, ROSTER, Catalog, Roster, TableKind, load_catalog, load_roster, split_aliases, table_rows, \
-    validate_rows
-from .rules import RULES_FILE, ConfigError, Rules, load_rules, read_rules_data, rules_issues
+from .roster import (
+    CATALOG,
+    ROSTER,
+    Catalog,
+    Roster,
+    TableKind,
+    load_catalog,
+    load_roster,
+    split_aliases,
+    table_rows,
+    validate_rows,
+)
+from .rules import (
+    RULES_FILE,
+    ConfigError,
+    Rules,
+    load_rules,
+    read_rules_data,
+    rules_issues,
+)
 from .values import normalize_key
 from .workspace import BULLETIN_TEMPLATE, Workspace
 
@@ -86,7 +103,7 @@ _JINJA_ZH = (  # jinja2's words → Chinese (its messages are English)
     (re.compile(r"unexpected end of template"), lambda m: "标记没有闭合（{{ 要配 }}，{% 要配 %}）"),
     (re.compile(r"unexpected '(.+?)'"), lambda m: f"多余或不配对的“{m.group(1)}”"),
     (re.compile(r"expected token '(.+?)', got '(.+?)'"), lambda m: f"此处应为“{m.group(1)}”，实际为“{m.group(2)}”"),
-    (re.compile(r"no filter named '([^']+)'", re.I), lambda m: f"没有名为“{m.group(1)}”的过滤器"),
+    (re.compile(r"no filter named '([^']+)'", re.IGNORECASE), lambda m: f"没有名为“{m.group(1)}”的过滤器"),
     (re.compile(r"'([^']+)' is undefined"), lambda m: f"变量“{m.group(1)}”不存在"),
     (re.compile(r"has no attribute '([^']+)'"), lambda m: f"没有“{m.group(1)}”这一项"),
 )

@@ -1,7 +1,7 @@
 """Per unit: points, liaison credit, monthly submissions, targets and ranks.
 
-The months elapsed and the pro-rated target come from ``period.Period``; this
-module only sums the scored rows of the kept files per roster unit.
+The judged months, the in-progress month and the pro-rated target come from
+``period.Period``; this module only sums the scored rows of the kept files per roster unit.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ class UnitTally:
     credit: Fraction = Fraction(0)
     adoptions_by_level: dict[str, int] = field(default_factory=dict)  # scored rows with points > 0
     events_scored: int = 0
-    submissions_by_month: dict[int, int] = field(default_factory=dict)
+    submissions_by_month: dict[int, int] = field(default_factory=dict)  # the judged months only
+    submissions_in_progress: int | None = None  # the in-progress month's count so far (RULES.md §7)
     submissions_year: int = 0
     provincial_org_adoptions: int = 0
     short_months: list[int] = field(default_factory=list)
@@ -142,13 +143,15 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
     _count_submissions(returns, units, rules, year=year, as_of=as_of)
 
     period = Period.of(year, as_of, rules)
-    elapsed = period.months_elapsed
+    current = period.in_progress_month
     for t in units.values():
         cat = rules.categories[t.category]
         t.annual_target = cat.annual_points
         t.prorated_target = period.prorated(cat.annual_points)
-        t.submissions_by_month = {m: t.submissions_by_month.get(m, 0) for m in range(1, elapsed + 1)}
-        t.submissions_year = sum(t.submissions_by_month.values())
+        counted = t.submissions_by_month
+        t.submissions_by_month = {m: counted.get(m, 0) for m in period.months}
+        t.submissions_in_progress = counted.get(current, 0) if current else None
+        t.submissions_year = sum(t.submissions_by_month.values()) + (t.submissions_in_progress or 0)
         if cat.monthly_submissions:
             t.short_months = [m for m, n in t.submissions_by_month.items() if n < cat.monthly_submissions]
         targets = {"points": t.total >= cat.annual_points}

@@ -2,6 +2,7 @@
 
 Layout (created by ``zg-excel init``)::
 
+    zg-excel.toml  (the folder's record: its assessment year)
     单位名册.xlsx  媒体目录.xlsx  rules.toml  templates/通报.txt.j2
     inbox/   (returns go here)
     outbox/  <year>年组工信息报送登记表-<单位>.xlsx   (templates come out here)
@@ -16,12 +17,15 @@ one themselves. Atomic writing lives in ``files``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+import tomllib
 
 from .files import atomic_target, atomic_write_bytes
 from .roster import (
@@ -41,6 +45,7 @@ from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
+FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (RULES.md §7)
 
 # Output file names (stable: users, mail rules and tests refer to them).
 TEMPLATE_STEM = "组工信息报送登记表"  # <year>年组工信息报送登记表-<单位>.xlsx
@@ -51,6 +56,8 @@ RESULT_JSON = "result.json"
 RETURNSLIPS_DIR = "退回"
 RETURNSLIP_PREFIX = "退回单-"
 REMINDERS_DIR = "催报"
+LEDGER_DIR = "台帐"  # output/台帐/<2026年第三季度>/<单位>/: copies of the proof files (zg_excel.ledger)
+LEDGER_INDEX = "台帐索引.xlsx"
 REMINDERS_COMBINED = "催报汇总.txt"
 MAIL_DIR = "mail"
 SENT_LOG = "已发送记录.jsonl"
@@ -157,6 +164,27 @@ class Workspace:
         return sorted(folder.glob(f"{RETURNSLIP_PREFIX}*.xlsx")) if folder.is_dir() else []
 
     @property
+    def ledger_dir(self) -> Path:
+        return self.output / LEDGER_DIR
+
+    def ledger_period_dir(self, label: str) -> Path:
+        """``output/台帐/<2026年第三季度>/``: one folder a quarter, handed over as a whole."""
+        return self.ledger_dir / safe_filename(label)
+
+    def ledger_unit_dir(self, label: str, unit: str) -> Path:
+        """``output/台帐/<2026年第三季度>/<单位>/``."""
+        return self.ledger_period_dir(label) / safe_filename(unit, UNNAMED_UNIT)
+
+    def ledger_index(self, label: str) -> Path:
+        """``output/台帐/<2026年第三季度>/台帐索引.xlsx``."""
+        return self.ledger_period_dir(label) / LEDGER_INDEX
+
+    def ledger_files(self, label: str) -> list[Path]:
+        """The files now in the quarter's 台帐 folder (for removing stale copies)."""
+        folder = self.ledger_period_dir(label)
+        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+
+    @property
     def reminders_dir(self) -> Path:
         return self.output / REMINDERS_DIR
 
@@ -230,12 +258,119 @@ class Workspace:
             return user.read_text(encoding="utf-8-sig")
         return default_text(BULLETIN_TEMPLATE)
 
+    # ------------------------------------------------------------- the folder itself
+
+    @property
+    def folder_file(self) -> Path:
+        """``zg-excel.toml``: the folder's record (its assessment year)."""
+        return self.root / FOLDER_FILE
+
+    def _shown(self) -> str:
+        return "当前文件夹" if str(self.root) in (".", "") else f"“{self.root}”"
+
+    def require(self) -> None:
+        """Raise ``ConfigError`` unless ``root`` is a working folder holding its roster and catalog.
+
+        A folder with none of a working folder's files is not one (the user ran a
+        command in the wrong folder); one missing 单位名册.xlsx or 媒体目录.xlsx is
+        refused naming the file (the shipped lists are only ``init``'s starting
+        point, never a silent fallback). rules.toml may be absent: the shipped
+        rules are the method's, not a district's.
+        """
+        if not self.root.is_dir():
+            raise ConfigError(f"工作目录不存在：{self.root}（可先运行 zg-excel init {self.root} 创建）")
+        marks = (self.folder_file, self.roster_file, self.catalog_file, self.rules_file, self.inbox)
+        if not any(p.exists() for p in marks):
+            where = f"{self._shown()}（{self.root.resolve()}）"
+            raise ConfigError(f"{where}不是工作目录：其中没有单位名册.xlsx、媒体目录.xlsx、inbox 等。"
+                              f"请用 -w 指定工作目录，如 -w 2026组工信息；还没有工作目录时先运行 zg-excel init 2026组工信息")
+        missing = [p.name for p in (self.roster_file, self.catalog_file) if not p.exists()]
+        if missing:
+            raise ConfigError(f"工作目录 {self.root} 缺少{'、'.join(missing)}。运行 zg-excel init {self.root} "
+                              f"可重新生成缺少的文件（已有的文件不会改动），然后按本区实际核对修改；"
+                              f"如有备份，也可把原来的文件放回工作目录")
+
     def load(self) -> tuple[Rules, Roster, Catalog]:
-        """Rules, roster and catalog of this folder (shipped defaults where a file is absent)."""
+        """Rules, roster and catalog of this folder (shipped rules when rules.toml is absent).
+
+        Commands call :meth:`require` first (``commands.common.load_settings``), so a user never gets
+        the shipped roster or catalog; library callers (tests, ``check_files``) may load a bare folder.
+        """
         if not self.root.exists():
             raise ConfigError(f"工作目录不存在：{self.root}（可先运行 zg-excel init {self.root}）")
         rules = load_rules(self.rules_file)
         return rules, load_roster(self.root, rules), load_catalog(self.root, rules)
+
+    def recorded_year(self) -> int | None:
+        """The assessment year recorded in ``zg-excel.toml``; None when the folder has no record."""
+        path = self.folder_file
+        if not path.exists():
+            return None
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"工作目录记录文件 {path} 无法读取（{exc}）：可删除它，再用 --year 指定考核年度") from None
+        year = data.get("year")
+        if not isinstance(year, int) or isinstance(year, bool) or not 1990 <= year <= 2100:
+            raise ConfigError(f"工作目录记录文件 {path} 中的 year 应为 1990—2100 的年份（实际为 {year!r}）："
+                              f"请改正，或删除它再用 --year 指定考核年度")
+        return year
+
+    def record_year(self, year: int) -> Path:
+        """Write ``zg-excel.toml`` with ``year``."""
+        text = (f"# zg-excel 工作目录记录，请勿删除。year 为本工作目录的考核年度：合并、催报、检查都按这一年度统计，\n"
+                f"# 截止日期晚于该年12月31日时按该年度全年统计。新的年度请用 zg-excel init 新建工作目录。\n"
+                f"year = {int(year)}\n")
+        atomic_write_bytes(self.folder_file, text.encode("utf-8"))
+        return self.folder_file
+
+    def template_years(self) -> list[int]:
+        """The years in the names of the templates in ``outbox`` (sorted, distinct)."""
+        if not self.outbox.is_dir():
+            return []
+        years = set()
+        for path in self.outbox.rglob("*.xlsx"):
+            match = _TEMPLATE_NAME.match(unicodedata.normalize("NFKC", path.name))
+            if match and not path.name.startswith(("~$", ".")):
+                years.add(int(match.group(1)))
+        return sorted(years)
+
+    def resolve_year(self, given: int | None, *, default: int | None = None) -> YearChoice | None:
+        """The folder's assessment year (RULES.md §7), recording it when the folder has no record yet.
+
+        The record wins; ``given`` (``--year``) that contradicts it raises
+        ``ConfigError`` naming both. Without a record: ``given``, else the
+        newest year of the templates in ``outbox``, else ``default`` — written to
+        ``zg-excel.toml`` and said in ``note``. None when nothing names a year
+        (the caller takes the as-of date's year and records nothing).
+        """
+        recorded = self.recorded_year()
+        if recorded is not None:
+            if given is not None and int(given) != recorded:
+                raise ConfigError(f"--year {given} 与工作目录记录的考核年度{recorded}年不一致（见 {self.folder_file}）。"
+                                  f"统计{recorded}年请去掉 --year；新的年度请用 zg-excel init 新建工作目录")
+            return YearChoice(recorded, "")
+        years = self.template_years()
+        if given is not None:
+            year, why = int(given), f"按 --year 记为{given}年"
+        elif years:
+            year = years[-1]
+            why = f"按 outbox 中模板文件名上的年份记为{year}年" + (
+                f"（模板有{'、'.join(map(str, years))}年，取最新）" if len(years) > 1 else "")
+        elif default is not None:
+            year, why = int(default), f"记为{default}年"
+        else:
+            return None
+        self.record_year(year)
+        return YearChoice(year, f"本工作目录还没有记录考核年度，已{why}，写入 {self.folder_file}")
+
+
+@dataclass(frozen=True)
+class YearChoice:
+    """The working folder's year and, when it was recorded just now, a Chinese note saying so."""
+
+    year: int
+    note: str
 
 
 def default_text(name: str) -> str:
@@ -277,9 +412,15 @@ def _write_table(path: Path, title: str, columns: tuple[str, ...], rows: list[di
             os.unlink(tmp)
 
 
-def init_workspace(root: Path) -> list[tuple[Path, bool]]:
-    """Create the working folder; never overwrite what exists. Returns (path, created) pairs."""
+def init_workspace(root: Path, year: int | None = None) -> list[tuple[Path, bool]]:
+    """Create the working folder of assessment ``year`` (default: the templates' year in an old folder,
+    else the current year); never overwrite what exists. Returns (path, created) pairs. A ``year``
+    that contradicts the folder's record raises ``ConfigError`` before anything is made."""
     ws = Workspace(Path(root))
+    recorded = ws.recorded_year() if ws.root.is_dir() else None
+    if recorded is not None and year is not None and int(year) != recorded:
+        raise ConfigError(f"--year {year} 与工作目录记录的考核年度{recorded}年不一致（见 {ws.folder_file}）。"
+                          f"新的年度请另建工作目录，如 zg-excel init {year}组工信息 --year {year}")
     done: list[tuple[Path, bool]] = []
     for d in (ws.root, ws.inbox, ws.outbox, ws.output, ws.templates):
         created = not d.exists()
@@ -302,6 +443,7 @@ def init_workspace(root: Path) -> list[tuple[Path, bool]]:
         {"媒体名称": 28, "级别": 10, "类别": 16, "别名": 40, "备注": 30},
         "说明：级别须为 区级/市级/省级/中央级；别名用分号分隔，一个别名只能属于一个媒体。"))
     once(ws.rules_file, lambda p: atomic_write_bytes(p, default_rules_text().encode("utf-8")))
+    once(ws.folder_file, lambda p: ws.resolve_year(year, default=dt.date.today().year))
     once(ws.templates / BULLETIN_TEMPLATE,
          lambda p: atomic_write_bytes(p, default_text(BULLETIN_TEMPLATE).encode("utf-8")))
     return done

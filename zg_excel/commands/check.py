@@ -11,17 +11,24 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, parse_date
+from .common import (
+    AS_OF_HELP,
+    CONTEXT,
+    YEAR_HELP,
+    SetupError,
+    parse_date,
+    require_workdir,
+    resolve_run,
+)
 
 
 @click.command("check", context_settings=CONTEXT)
 @click.argument("files", nargs=-1, required=False,
                 type=click.Path(exists=True, path_type=Path))
-@click.option("-w", "--workdir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；没有时用内置默认）")
-@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=parse_date, default=None,
-              help="统计截止日期 YYYY-MM-DD（默认今天）")
+@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；默认当前文件夹）")
+@click.option("--year", type=int, default=None, help=YEAR_HELP)
+@click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="不显示读取进度")
 def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet: bool) -> None:
     """逐个检查报表文件：能否读取、算哪个单位、哪些行能计分、哪里要改。
@@ -42,10 +49,12 @@ def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet
         if not quiet and total > 1:
             click.echo(f"[{done}/{total}] {name}", err=True)
 
+    require_workdir(workdir)
     if not files:  # as the 检查退回文件 launcher: nothing given means the whole inbox
         from zg_excel.workspace import Workspace
 
         files = (Workspace(workdir).inbox,)
+    year, as_of = resolve_run(workdir, year, as_of)
     try:
         report = check_files(list(files), workdir, year=year, as_of=as_of, progress=progress)
     except ConfigError as exc:

@@ -12,16 +12,25 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, load_settings, parse_date, quiet_option, workdir_option
+from .common import (
+    AS_OF_HELP,
+    CONTEXT,
+    YEAR_HELP,
+    SetupError,
+    load_settings,
+    parse_date,
+    quiet_option,
+    resolve_run,
+    workdir_option,
+)
 
 LOCK_WAIT_S = 10  # a second merge on the same folder waits this long, then refuses
 
 
 @click.command("merge", context_settings=CONTEXT)
 @workdir_option
-@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=parse_date, default=None,
-              help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
+@click.option("--year", type=int, default=None, help=YEAR_HELP)
+@click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("--date", "issued", callback=parse_date, default=None, help="通报的成文日期（默认今天）")
 @quiet_option
 def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
@@ -30,7 +39,8 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     \b
     示例：zg-excel merge -w 2026组工信息 --as-of 2026-09-30
     输出（output/）：2026年组工信息考核汇总表.xlsx、通报.txt、通报.docx、result.json
-    退出码：0 无错误；1 有需要处理的错误（见问题清单）；2 用法或设置错误
+    不给 --as-of 时统计到上一个已结束月份的最后一天（12月2日运行即截至11月30日）。
+    退出码：0 无错误；1 有需要处理的错误（见问题清单），或 inbox 中没有任何文件（不写出）；2 用法或设置错误
     """
     from zg_excel.merge import merge as merge_returns
     from zg_excel.outputs.write import check_outputs, write_outputs
@@ -43,6 +53,10 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     if problem := bulletin_template_error(workdir, *loaded):  # the 通报 template, before any return is read
         raise SetupError(problem)
     ws = Workspace(workdir)
+    year, as_of = resolve_run(workdir, year, as_of, quiet=quiet)
+    if not ws.inbox.is_dir():
+        raise SetupError(f"收件文件夹不存在：{ws.inbox}。运行 zg-excel init {workdir} 可重新创建（已有文件不会改动），"
+                         f"再把各单位报回的文件放进去")
 
     def progress(stage: str, done: int, total: int, name: str) -> None:
         if stage == "read" and not quiet:
@@ -51,6 +65,10 @@ def merge(workdir: Path, year: int | None, as_of, issued, quiet: bool) -> None:
     with workspace_lock(ws, wait=LOCK_WAIT_S, command="合并"):
         check_outputs(ws, year or (as_of.year if as_of else None))  # before reading: an output open in WPS
         result = merge_returns(workdir, year=year, as_of=as_of, progress=progress, loaded=loaded)
+        if not result.files:  # nothing to report on: never a 通报 calling every unit 未报送
+            click.echo(f"收件文件夹 inbox 中没有任何文件（{ws.inbox}），没有写出汇总表和通报，output/ 中原有的文件未改动。"
+                       f"请把各单位报回的文件放入 inbox 后再运行。", err=True)
+            sys.exit(1)
         written = write_outputs(result, ws.output, bulletin_template=ws.bulletin_template(), issued=issued)
     render_merge_summary(result, written, quiet)
     sys.exit(1 if result.issues.has_errors else 0)

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, parse_date
+from .common import AS_OF_HELP, CONTEXT, YEAR_HELP, SetupError, parse_date, resolve_run
 
 
 @click.command("remind", context_settings=CONTEXT)
 @click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
               show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
-@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=parse_date, default=None,
-              help="统计截止日期 YYYY-MM-DD（默认今天，不晚于该年12月31日）")
+@click.option("--year", type=int, default=None, help=YEAR_HELP)
+@click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("--deadline", callback=parse_date, default=None,
               help="补报截止日期 YYYY-MM-DD（默认5天后，遇周末顺延到周一）")
 @click.option("-q", "--quiet", is_flag=True, help="安静模式：不显示催报汇总")
@@ -34,9 +33,9 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     示例：zg-excel remind -w 2026组工信息 --as-of 2026-09-30
     退出码：0 完成；2 用法或设置错误
     """
+    from ..files import check_writable
     from ..merge import merge
     from ..outputs.reminders import build_reminders, write_reminders
-    from ..files import check_writable
     from ..rules import ConfigError
     from ..runlock import workspace_lock
     from ..workspace import Workspace
@@ -45,9 +44,11 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
         raise SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
     ws = Workspace(workdir)
     try:
+        ws.require()
         loaded = ws.load()
     except ConfigError as exc:
         raise SetupError(str(exc)) from None
+    year, as_of = resolve_run(workdir, year, as_of)
     with workspace_lock(ws, wait=10, command="催报"):
         check_writable(ws.output)  # before reading
         result = merge(workdir, year=year, as_of=as_of, loaded=loaded)

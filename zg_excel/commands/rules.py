@@ -13,7 +13,7 @@ import click
 
 from zg_excel.issues import ERROR, SEVERITY_ZH
 
-from .common import CONTEXT, SetupError, workdir_option
+from .common import CONTEXT, require_workdir, workdir_option
 
 
 @click.group("rules", context_settings=CONTEXT)
@@ -39,8 +39,7 @@ def rules_check(workdir: Path) -> None:
     """
     from zg_excel.settings_check import check_settings
 
-    if not workdir.is_dir():
-        raise SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
+    require_workdir(workdir)  # not a working folder, or no roster/catalog: named, exit 2
     issues = check_settings(workdir)
     errors = [i for i in issues if i.severity == ERROR]
     for i in sorted(issues, key=lambda i: i.sort_key()):

@@ -5,17 +5,25 @@ Only parses options, calls :func:`zg_excel.template.write_templates` and lists t
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, load_settings, quiet_option, say, workdir_option
+from .common import (
+    CONTEXT,
+    SetupError,
+    load_settings,
+    quiet_option,
+    say,
+    workdir_option,
+    workdir_year,
+)
 
 
 @click.command("template", context_settings=CONTEXT)
 @workdir_option
-@click.option("--year", type=int, default=None, help="考核年度（默认今年）")
+@click.option("--year", type=int, default=None,
+              help="考核年度（默认：工作目录记录的年度；还没有记录时为今年，并记入工作目录）")
 @click.option("--unit", "units", multiple=True, help="只为这些单位生成（可多次指定）")
 @quiet_option
 def template(workdir: Path, year: int | None, units: tuple[str, ...], quiet: bool) -> None:
@@ -29,7 +37,7 @@ def template(workdir: Path, year: int | None, units: tuple[str, ...], quiet: boo
     from zg_excel.workspace import Workspace
 
     rules, roster, catalog = load_settings(workdir)
-    year = year or dt.date.today().year
+    year = workdir_year(workdir, year)
     chosen = None
     if units:
         chosen = []

@@ -51,7 +51,10 @@ leaves when it is gone, and a forked worker closes the parent's ends of every
 pipe it inherited, so ``recv`` sees end-of-file once the parent is gone. The
 scratch folder is named ``zg-excel-intake-<parent pid>-…``: the pool removes
 its own on close, and each new pool removes those whose process is gone
-(left by a parent killed with SIGKILL).
+(left by a parent killed with SIGKILL). Linux sends the death signal when the
+*thread* that started the worker ends: call ``read_books`` and consume it in one
+thread (a web server's request thread is fine; the pool is closed before the
+call returns).
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def parse_address(text: object, name: str = "") -> Mailbox:
     return Mailbox(addr=addr, name=display)
 
 
-_ROSTER_SPLIT_RE = re.compile(r"[,;、/\s]+")
+_LIST_SPLIT_RE = re.compile(r"[,;、/]+")
 
 
 def parse_address_list(text: object, name: str = "") -> tuple[list[Mailbox], list[str]]:
@@ -143,17 +143,20 @@ def parse_address_list(text: object, name: str = "") -> tuple[list[Mailbox], lis
     good: list[Mailbox] = []
     bad: list[str] = []
     seen: set[str] = set()
-    for piece in _ROSTER_SPLIT_RE.split(raw):
-        if not piece:
-            continue
-        try:
-            box = parse_address(piece, name=name)
+    for chunk in _LIST_SPLIT_RE.split(raw):
+        try:  # 张三 <a@b.cn> between separators
+            boxes = [parse_address(chunk, name=name)] if chunk.strip() else []
         except AddressError:
-            bad.append(header_text(piece))
-            continue
-        if box.key not in seen:
-            seen.add(box.key)
-            good.append(box)
+            boxes = []
+            for piece in chunk.split():  # addresses separated by spaces only
+                try:
+                    boxes.append(parse_address(piece, name=name))
+                except AddressError:
+                    bad.append(header_text(piece))
+        for box in boxes:
+            if box.key not in seen:
+                seen.add(box.key)
+                good.append(box)
     if bad:  # never send to a part of a cell that is not a clean list of addresses
         return [], bad
     return good, bad

@@ -33,6 +33,7 @@ def result_dict(result: Result, *, issues: bool = True) -> dict:
             "credit": str(round_half_up(t.credit, places)),
             "total": str(round_half_up(t.total, places)),
             "submissions_by_month": {str(m): n for m, n in t.submissions_by_month.items()},
+            "submissions_in_progress": t.submissions_in_progress,  # count so far of in_progress_month
             "submissions_year": t.submissions_year,
             "provincial_org_adoptions": t.provincial_org_adoptions,
             "short_months": list(t.short_months),
@@ -47,6 +48,7 @@ def result_dict(result: Result, *, issues: bool = True) -> dict:
         "year": result.year,
         "as_of": result.as_of.isoformat(),
         "final": result.final,
+        "in_progress_month": result.period.in_progress_month,  # the as-of month, not judged (进行中)
         "units": units,
         "rows": result.rows,
         "submission_rows": result.submission_rows,

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from ..check import fix_text
 from ..issues import ERROR, Issue
+from ..ledger import MISSING as LEDGER_MISSING
 from ..text import date_cn
 from ..files import atomic_target
 from ..workspace import UNKNOWN_UNIT, Workspace
@@ -48,7 +49,11 @@ def slip_issues(result: Result) -> dict[str, list[Issue]]:
     superseded = {r.relpath for r in result.returns if r.superseded_by}
     file_unit = {f.relpath: f.unit for f in result.files if f.unit}
     found: dict[str, list[Issue]] = defaultdict(list)
+    ledger: list[Issue] = []  # 缺少台帐证明材料: on a slip the unit gets anyway (or, when it costs points, on its own)
     for issue in result.issues.sorted():
+        if issue.code == LEDGER_MISSING and issue.unit and issue.file not in superseded:
+            ledger.append(issue)
+            continue
         if issue.severity != ERROR or not issue.file or issue.file in superseded:
             continue
         unit = issue.unit or file_unit.get(issue.file, "")
@@ -56,6 +61,9 @@ def slip_issues(result: Result) -> dict[str, list[Issue]]:
             guess = result.roster.find_in(Path(issue.file).stem)
             unit = guess.name if guess else UNKNOWN_UNIT
         found[unit].append(issue)
+    for issue in ledger:
+        if issue.unit in found or result.rules.proof_required:
+            found[issue.unit].append(issue)
     order = {u.name: u.order for u in result.roster}
     return dict(sorted(found.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
@@ -107,13 +115,18 @@ def _write_slip(path: Path, result: Result, unit: str, issues: list[Issue]) -> N
         ws.merge_range(1, 0, 1, last,
                        f"{heading}：{unit if unit != UNKNOWN_UNIT else '、'.join(files)}    "
                        f"统计期间：{period_label(result)}（截至{date_cn(result.as_of)}）"
-                       f"    问题共{len(issues)}处", text)
+                       f"    问题共{sum(i.code != LEDGER_MISSING for i in issues)}处"
+                       + (f"，缺少台帐证明材料{notes}条" if (notes := sum(i.code == LEDGER_MISSING for i in issues))
+                          else ""), text)
         ws.set_row(1, 32)
         intro = ("你单位报送的文件中有以下问题，相应的行（或整个文件）本次未能计分或计数。"
                  "请按“修改方法”逐条修改后，重新报送整个文件（不要只报送修改的行，也不要改动工作表名称和表头）。"
                  "修改后可用“检查退回文件”（zg-excel check）自行检查，确认无误再报送。")
+        if any(i.code == LEDGER_MISSING for i in issues):  # 台帐 notices (zg_excel.ledger): never a change of points
+            intro += ("“缺少台帐证明材料”" + ("的行按规定计0分" if result.rules.proof_required else "为提示，不影响计分")
+                      + "：请补填期号版面、链接或证明材料，并随报表发送电子稿或扫描件。")
         ws.merge_range(2, 0, 2, last, intro, text)
-        ws.set_row(2, 48)
+        ws.set_row(2, 48 if len(intro) < 160 else 64)
         header_row = 4
         for c, (name, _) in enumerate(COLUMNS):
             ws.write_string(header_row, c, name, head)

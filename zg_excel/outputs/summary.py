@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..issues import SEVERITY_ZH
+from ..issues import ERROR, SEVERITY_ZH, WARNING
 from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
 from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
                      flatten)
@@ -727,7 +727,7 @@ def explanation(e, superseded_by: dict[str, str]) -> str:
     if e.outcome == SUPERSEDED and not text:
         newer = superseded_by.get(e.where[0])
         return f"所在文件已被更新文件“{newer}”替代，本行不再计分" if newer else "所在文件已被更新文件替代，本行不再计分"
-    if e.outcome == SCORED and e.form == ENDORSEMENT and e.points == 0 and "（" not in text:
+    if e.outcome == SCORED and e.form == ENDORSEMENT and e.points == 0 and "不加分" not in text:
         return f"{text}（考核办法对{e.level or ''}批示不加分）"
     if not text:
         return OUTCOME_ZH.get(e.outcome, e.outcome)
@@ -799,30 +799,46 @@ def _ledger(book: _Book, result: Result) -> None:
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
             ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
-            ("来源（文件 / 行）", 24), ("复印件或电子稿", 9)]
-    rows = ledger_events(result)
+            ("来源（文件 / 行）", 24), ("台帐证明", 24), ("复印件或电子稿", 9)]
+    from .ledger import ledger_plan, proof_text
+
+    plan = ledger_plan(result)
+    rows = [entry.row for entry in plan]
     adoptions = sum(1 for e in rows if e.form != ENDORSEMENT)
     ws = book.sheet(LEDGER, f"{result.year}年{result.period.quarter_text}市级以上媒体录用台帐", cols,
                     subtitle=f"录用日期 {start.isoformat()} 至 {end.isoformat()}：市级以上媒体采用、综合{adoptions}条，"
                              f"市级以上领导批示{len(rows) - adoptions}条。依据考核办法第六条第3款，"
                              "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
-    from .rowstream import RowStream
-
     widths = [w for _, w in cols]
     base = [book.int, book.wrap, book.wrap, book.center, book.wrap, book.center, book.date, book.int,
-            book.pts_g, book.pts_g, book.center, book.wrap, book.center]
+            book.pts_g, book.pts_g, book.center, book.wrap, book.wrap, book.center]
     negative = base.copy()
     negative[9] = book.bad
-    with RowStream(ws, 3) as stream:
-        for i, e in enumerate(rows, start=1):
-            values = [i, e.unit, e.title, e.form,
-                      f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), e.level,
-                      (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars,
-                      float(e.minutes) if e.minutes is not None else None, num(e.points), e.section,
-                      f"{e.source.file} 第{e.source.row}行", None]
-            formats = negative if e.points < 0 else base
-            stream.add(values, formats, wrapped_height(values, formats, widths), blanks=True)
-    r = stream.row
+    r = 3
+    for i, entry in enumerate(plan, start=1):  # a quarter's few hundred rows: cell by cell, for the links
+        e = entry.row
+        proof = proof_text(entry)
+        values = [i, e.unit, e.title, e.form,
+                  f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), e.level,
+                  (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars,
+                  float(e.minutes) if e.minutes is not None else None, num(e.points), e.section,
+                  f"{e.source.file} 第{e.source.row}行", proof, None]
+        formats = negative if e.points < 0 else base
+        height = wrapped_height(values, formats, widths)
+        if height is not None:
+            ws.set_row(r, height)
+        for c, (v, fmt) in enumerate(zip(values, formats)):
+            if c == 12 and entry.copies:
+                ws.write_url(r, c, f"external:{entry.copies[0][1]}", book.wrap, string=proof)
+            elif c == 12 and e.link and proof == e.link and e.link.lower().startswith(("http://", "https://")):
+                ws.write_url(r, c, e.link, book.wrap, string=proof)
+            elif v is None or v == "":
+                ws.write_blank(r, c, None, fmt)
+            elif isinstance(v, str):
+                ws.write_string(r, c, v, fmt)
+            else:
+                ws.write_number(r, c, v, fmt)
+        r += 1
     if not rows:
         ws.merge_range(r, 0, r, len(cols) - 1, "本季度暂无市级以上媒体录用或领导批示。", book.center)
         r += 1
@@ -922,9 +938,9 @@ def _credits(book: _Book, result: Result) -> None:
 
 def issue_action(i) -> str:
     """What the run did about an issue that does not say so itself (from its severity and unit)."""
-    if i.severity == "error":
+    if i.severity == ERROR:
         return "见问题说明，相关内容未计分"
-    if i.severity == "warning":
+    if i.severity == WARNING:
         return f"已照常计入“{i.unit}”，请核实" if i.unit else "已照常处理，请核实"
     return "仅提示，不影响计分"
 

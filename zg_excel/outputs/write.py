@@ -18,6 +18,7 @@ from ..files import Staging, check_writable, new_run_id, sha256_file
 from ..memory import release_memory
 from ..workspace import Workspace
 from .bulletin import render_text, write_bulletin
+from .ledger import ledger_label, write_ledger
 from .result_json import write_result_json
 from .returnslips import slip_issues, write_return_slips
 from .summary import write_summary
@@ -94,6 +95,9 @@ def write_outputs(result: Result, outdir: Path, *, bulletin_template: str, issue
         write_result_json(result, st.result_json, files={ws.bulletin_txt.name: sha256_file(st.bulletin_txt)})
         keep = {ws.returnslip_path(unit).name for unit in slip_issues(result)}
         stale = [p for p in ws.returnslips() if p.name not in keep]
+        label = ledger_label(result)  # the quarter's 台帐 folder: copies of the proof files and their index
+        copied = {p.relative_to(staging.dir) for p in write_ledger(result, staging.dir)}
+        stale += [p for p in ws.ledger_files(label) if p.relative_to(ws.output) not in copied]
         written = staging.commit(remove=stale)
     first = [ws.summary_path(result.year), ws.bulletin_txt, ws.bulletin_docx, ws.result_json]
     return [p for p in first if p in written] + [p for p in written if p not in first]
