@@ -115,7 +115,7 @@ def test_host_bundle_installs_and_merges_with_no_network(tmp_path):
     assert ver.returncode == 0 and manifest["version"] in ver.stdout
     frozen = _offline([str(install / "venv" / "bin" / "python"), "-m", "pip", "list", "--format=json",
                        "--disable-pip-version-check"])
-    installed = {p["name"].lower().replace("_", "-") for p in json.loads(frozen.stdout)} - {"pip", "setuptools"}
+    installed = {re.sub(r"[-_.]+", "-", p["name"]).lower() for p in json.loads(frozen.stdout)} - {"pip", "setuptools"}
     from_bundle = {re.sub(r"[-_.]+", "-", w.split("-")[0]).lower() for w in wheels}
     assert installed == from_bundle
 
@@ -206,7 +206,8 @@ def test_resolve_reports_a_missing_wheel(cross_bundle, tmp_path):
     assert mb.resolve(wheels, root, mb.TARGETS["win_amd64"], "3.12")[1] == []
     for w in wheels.glob("markupsafe-*cp312*win_amd64.whl"):
         w.unlink()
-    assert [m.lower() for m in mb.resolve(wheels, root, mb.TARGETS["win_amd64"], "3.12")[1]] == ["markupsafe>=2.0"]
+    missing = mb.resolve(wheels, root, mb.TARGETS["win_amd64"], "3.12")[1]  # jinja2's and werkzeug's need
+    assert missing and {re.split(r"[<>=!~;\[ ]", m)[0].lower() for m in missing} == {"markupsafe"}
     assert mb.resolve(wheels, root, mb.TARGETS["win_amd64"], "3.13")[1] == []
     # a target the bundle was not built for: its compiled wheels are missing
     assert "python-calamine>=0.3" in mb.resolve(wheels, root, mb.TARGETS["manylinux_x86_64"], "3.12")[1]

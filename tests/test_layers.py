@@ -35,8 +35,9 @@ LAYERS: list[tuple[str, ...]] = [
     ("result",),
     # one run over the inbox, per-file checks, templates, checks of the user's settings
     ("merge", "check", "template", "rules_check", "launchers"),
-    # views of a result, and mail; the check of the user's settings, which tries the 通报 template on a sample result
-    ("outputs", "mail", "settings_check"),
+    # views of a result, and mail; the check of the user's settings, which tries the 通报 template on a sample
+    # result; the web server (serve; mail.plan reads its links)
+    ("outputs", "mail", "settings_check", "serve"),
     # the command line
     ("commands", "cli", "__main__"),
 ]

@@ -203,12 +203,12 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
             mtime = None
         result = score_books([(name, book, mtime)], year=year, as_of=as_of, rules=rules, roster=roster,
                              catalog=catalog, workdir=Path(workdir), inbox=f.parent)
-        checks.append(_file_check(f, name, result))
+        checks.append(file_check(f, name, result))
     return CheckReport(year=year, as_of=as_of, files=checks, roster_source=roster.source,
                        catalog_source=catalog.source)
 
 
-def _file_check(path: Path, name: str, result) -> FileCheck:
+def file_check(path: Path, name: str, result) -> FileCheck:
     report = result.files[0]
     fc = FileCheck(path=path, name=name, status=report.status, unit=report.unit, found_by=report.found_by,
                    format=report.format, message=report.message)
@@ -228,7 +228,7 @@ def _file_check(path: Path, name: str, result) -> FileCheck:
 
 # ------------------------------------------------------------------ console text
 
-def _where(issue: Issue) -> str:
+def issue_where(issue: Issue) -> str:
     parts = [issue.sheet] if issue.sheet else []
     if issue.row:
         parts.append(f"第{issue.row}行")
@@ -238,7 +238,7 @@ def _where(issue: Issue) -> str:
 
 
 def _issue_lines(n: int, issue: Issue, detailed: bool) -> list[str]:
-    where = _where(issue)
+    where = issue_where(issue)
     head = f"  ({n}) " + (f"{where}：" if where else "") + issue.message
     if issue.value and issue.value not in issue.message:
         head += f"（填的是“{issue.value}”）"
@@ -251,7 +251,7 @@ def _issue_lines(n: int, issue: Issue, detailed: bool) -> list[str]:
     return lines
 
 
-def _verdict(fc: FileCheck) -> str:
+def verdict(fc: FileCheck) -> str:
     if fc.status == SKIPPED:
         return "不是报送文件，已跳过。"
     if fc.status in (FAILED, REJECTED):
@@ -264,7 +264,7 @@ def _verdict(fc: FileCheck) -> str:
     return "未发现问题，可以报送。"
 
 
-def _counts_line(label: str, total: int, counts: dict[str, int], names: dict[str, str], first: str) -> str:
+def counts_line(label: str, total: int, counts: dict[str, int], names: dict[str, str], first: str) -> str:
     rest = [f"{names[k]}{n}行" for k, n in counts.items() if k != first and n]
     text = f"{label}：共{total}行"
     if total:
@@ -283,15 +283,15 @@ def render_check_text(report: CheckReport) -> str:
             how = FOUND_BY_ZH.get(fc.found_by, fc.found_by)
             lines.append(f"  填报单位：{fc.unit}" + (f"（{how}）" if how else ""))
         if fc.status == MERGED:
-            line = _counts_line("  录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
+            line = counts_line("  录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
             if fc.scoring:
                 line += f"；可计分的合计{points_text(fc.points)}分"
             if fc.credit:
                 line += f"（另给对口处室{points_text(fc.credit)}分）"
             lines.append(line)
-            lines.append(_counts_line("  报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
+            lines.append(counts_line("  报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
                                       "counted"))
-        lines.append(f"  结论：{_verdict(fc)}")
+        lines.append(f"  结论：{verdict(fc)}")
         for title, group, detailed in (("需要修改", fc.errors, True), ("请核实", fc.warnings, True),
                                        ("提示", fc.infos, False)):
             if not group:

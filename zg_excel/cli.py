@@ -36,6 +36,7 @@ class LazyGroup(click.Group):
         "remind": ("zg_excel.commands.remind", "remind", "生成催报文本：对未报送、月度报送不足或积分低于序时进度的单位各写一段提醒。"),
         "mail": ("zg_excel.commands.mail", "mail", "把汇总表、通报、登记表或催报通过邮件发出。"),
         "rules": ("zg_excel.commands.rules", "rules", "计分规则、单位名册、媒体目录的设置检查。"),
+        "serve": ("zg_excel.commands.serve", "serve", "启动网页报送：各单位用浏览器上传报表，立即看到检查和计分结果。"),
     }
 
     def format_commands(self, ctx, formatter):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from zg_excel.mail.kinds import KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KINDS
+from zg_excel.mail.kinds import KIND_LINKS, KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KINDS
 
 from .common import CONTEXT, SetupError, load_settings, quiet_option, workdir_option
 
@@ -28,6 +28,7 @@ HELP = """把汇总表、通报、登记表或催报通过邮件发出。
   template  各单位各自的登记表（outbox/ 中），需 --to roster
   remind    各单位的催报文本（output/催报/<单位>.txt），需 --to roster
   bulletin  通报；--to roster 时逐单位分别发送
+  links     各单位的网页报送链接（zg-excel serve 生成），需 --to roster
 
 \b
 直接发送时，邮件服务器写在工作目录的 mail.toml：
@@ -116,7 +117,7 @@ def _preview(plan, settings) -> None:
     type=click.Choice(KINDS),
     default=KIND_SUMMARY,
     show_default=True,
-    help="发送内容：summary 汇总表+通报 / template 登记表 / remind 催报 / bulletin 通报",
+    help="发送内容：summary 汇总表+通报 / template 登记表 / remind 催报 / bulletin 通报 / links 网页报送链接",
 )
 @click.option("--send", "send", is_flag=True, help="直接通过邮件服务器发送（默认只生成草稿）")
 @click.option("--yes", "yes", is_flag=True, help="发送前不再确认")
@@ -144,7 +145,7 @@ def mail(
         raise click.UsageError(
             "汇总表只发给指定地址（--to 地址）；给各单位发送请用 --kind template、remind 或 bulletin"
         )
-    if not use_roster and kind in (KIND_TEMPLATE, KIND_REMIND):
+    if not use_roster and kind in (KIND_TEMPLATE, KIND_REMIND, KIND_LINKS):
         raise click.UsageError(f"--kind {kind} 按单位分别发送，请用 --to roster")
 
     from zg_excel.mail.errors import AddressError, MailError

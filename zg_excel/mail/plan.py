@@ -21,7 +21,7 @@ from ..workspace import Workspace
 from .addresses import Mailbox, as_mailboxes, decode_text, header_text, parse_address_list
 from .compose import AttachmentFile, render_mail
 from .errors import AddressError, MailSetupError
-from .kinds import KIND_BULLETIN, KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KIND_ZH
+from .kinds import KIND_BULLETIN, KIND_LINKS, KIND_REMIND, KIND_SUMMARY, KIND_TEMPLATE, KIND_ZH
 from .sources import (
     BulletinText,
     OutputFiles,
@@ -400,6 +400,42 @@ def plan_reminders(
     return _per_unit_plan(workdir, KIND_REMIND, units, cc, subject, make)
 
 
+def plan_links(
+    workdir: Path | str,
+    units: Sequence[Any],
+    cc: Sequence[object] = (),
+    subject: str | None = None,
+) -> MailPlan:
+    """Each unit gets its own personal link of ``zg-excel serve`` (``serve.tokens.unit_links``), and no other."""
+    from ..serve.tokens import unit_links
+
+    workdir = Path(workdir)
+    links = unit_links(workdir)
+    if not links:
+        raise MailSetupError("还没有网页报送链接，请先运行 zg-excel serve 生成（网页报送/网页报送链接.txt）")
+
+    def make(unit: Any, name: str):
+        url = links.get(name)
+        if url is None:
+            return MessageResult(
+                label=name,
+                kind=KIND_LINKS,
+                status=SKIPPED,
+                unit=name,
+                message="没有该单位的网页报送链接（重新运行 zg-excel serve 即可生成）",
+            )
+        context = _context(
+            KIND_LINKS,
+            year=str(_dt.date.today().year),
+            unit=name,
+            contact=header_text(getattr(unit, "contact", "")),
+            link=url,
+        )
+        return context, []
+
+    return _per_unit_plan(workdir, KIND_LINKS, units, cc, subject, make)
+
+
 def plan_for_units(
     workdir: Path | str,
     kind: str,
@@ -414,6 +450,8 @@ def plan_for_units(
         return plan_reminders(workdir, units, cc, subject)
     if kind == KIND_BULLETIN:
         return plan_bulletin(workdir, units=units, cc=cc, subject=subject)
+    if kind == KIND_LINKS:
+        return plan_links(workdir, units, cc, subject)
     raise MailSetupError("汇总表只发给指定的地址，不按名册逐单位发送")
 
 
