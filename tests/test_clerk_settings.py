@@ -89,7 +89,13 @@ def test_readme_example_appended_to_the_init_rules(w):
     assert _run(["init", str(w), "-q"]).exit_code == 0
     with open(w / "rules.toml", "a", encoding="utf-8") as fh:
         fh.write("\n[multiplier]\ntext_chars_over = 1500\n")
-    _refused(w, "表 [multiplier] 写了两次；请把新写的键并入文件中已有的 [multiplier] 表")
+    # Appended as the README shows it: read as meant (later value wins), with a warning naming the table.
+    check = _run(["rules", "check", "-w", str(w)])
+    assert check.exit_code == 0, check.output
+    assert "表 [multiplier] 写了两次" in check.output and "按后面" in check.output
+    from zg_excel.rules import load_rules
+
+    assert load_rules(w / "rules.toml").text_chars_over == 1500
 
 
 def _roster(w: Path, edit) -> None:

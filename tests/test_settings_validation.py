@@ -125,13 +125,22 @@ def test_praise_top_three_is_named_not_an_internal_error(folder):
     _assert_setup_error(folder, '规则文件 bulletin.praise_top：应为整数，实际为 "three"')
 
 
-def test_the_readme_example_appended_to_an_init_file_says_the_table_is_written_twice(tmp_path):
+def test_the_readme_example_appended_to_an_init_file_is_read_as_meant(tmp_path):
+    """The README's example appended to the full file ``init`` wrote: the later value wins, with a warning."""
+    from zg_excel.rules import load_rules
+
     _run(["init", str(tmp_path / "w"), "-q"])
     w = tmp_path / "w"
     with open(w / "rules.toml", "a", encoding="utf-8") as fh:
         fh.write("\n[multiplier]\ntext_chars_over = 1500\n")
-    _assert_setup_error(w, "表 [multiplier] 写了两次")
-    assert "Cannot declare" not in _run(["rules", "check", "-w", str(w)]).output
+    rules = load_rules(w / "rules.toml")
+    assert rules.text_chars_over == 1500 and rules.multiplier_factor == 3
+    out = _run(["rules", "check", "-w", str(w)]).output
+    assert "表 [multiplier] 写了两次" in out and "Cannot declare" not in out
+    # A table written twice with another syntax error in it is still that syntax error.
+    with open(w / "rules.toml", "a", encoding="utf-8") as fh:
+        fh.write("\n[multiplier\n")
+    _assert_setup_error(w, "规则文件格式错误")
 
 
 def test_syntax_error_and_folder_are_chinese(folder, tmp_path):

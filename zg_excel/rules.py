@@ -12,6 +12,7 @@ passed, so no bad value reaches the scoring or the outputs.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from importlib import resources
@@ -561,16 +562,67 @@ def read_rules_data(user_file: Path | None = None) -> tuple[dict, frozenset[str]
     except OSError as exc:
         return base, frozenset(), [Issue(ERROR, "rules_unreadable", f"规则文件 {name} 无法读取：{exc.strerror or exc}",
                                          file=name, fix="请确认文件没有被其他程序占用、有读取权限")]
+    repeated: list[Issue] = []
     try:
         user = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        return base, frozenset(), [_syntax_issue(exc, name)]
-    unknown: list[Issue] = []
+        merged = _tables_written_twice(text, name)
+        if merged is None:
+            return base, frozenset(), [_syntax_issue(exc, name)]
+        user, repeated = merged
+    unknown: list[Issue] = list(repeated)
     _walk_unknown(user, base, "", unknown, name)
     bad = {i.column for i in unknown} | {"period"} - set(base)
     user = _without(user, bad, "")
     overridden: set[str] = set()
     return _merge(base, user, "", overridden), frozenset(overridden), unknown
+
+
+_TABLE_HEADER = re.compile(r"^\s*\[(?!\[)\s*([^\]]+?)\s*\]\s*(?:#.*)?$")
+
+
+def _tables_written_twice(text: str, name: str) -> tuple[dict, list[Issue]] | None:
+    """A rules file in which a table is declared twice, read as the user meant it.
+
+    Users are told to add what they change, and the natural way is to append
+    ``[multiplier]`` with one key to the full file ``init`` wrote: TOML forbids
+    that, so each table block is read on its own and later blocks win, with a
+    warning naming the table. None when the file has any other syntax error.
+    """
+    blocks: list[tuple[str | None, int, list[str]]] = [(None, 1, [])]
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _TABLE_HEADER.match(line)
+        if m:
+            blocks.append((m.group(1), number, [line]))
+        else:
+            blocks[-1][2].append(line)
+    merged: dict = {}
+    seen: dict[str, int] = {}
+    issues: list[Issue] = []
+    for header, number, lines in blocks:
+        try:
+            part = tomllib.loads("\n".join(lines))
+        except tomllib.TOMLDecodeError:
+            return None
+        if header is not None:
+            key = "".join(header.split())
+            if key in seen:
+                issues.append(Issue(WARNING, "rules_table_twice",
+                                    f"规则文件 {name} 中表 [{header}] 写了两次（第{seen[key]}行和第{number}行），"
+                                    f"两处都有的键按后面（第{number}行）的值计", file=name, row=number,
+                                    fix=f"可把第{number}行起的键并入第{seen[key]}行的 [{header}] 中，删去重复的表头"))
+            else:
+                seen[key] = number
+        _deep_update(merged, part)
+    return merged, issues
+
+
+def _deep_update(into: dict, new: dict) -> None:
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _deep_update(into[key], value)
+        else:
+            into[key] = value
 
 
 def _without(table: dict, keys: set[str], path: str) -> dict:
