@@ -361,3 +361,15 @@ def test_summary_monthly_sheet_shows_the_month_in_progress(tmp_path):
     assert ws.cell(row, col - 1).value == 2 and ws.cell(row, col + 1).value in (None, "")
     notes = " ".join(str(c.value) for r in ws.iter_rows(min_row=row) for c in r if c.value)
     assert "进行中" in notes
+
+
+def test_library_merge_takes_the_folders_year(tmp_path):
+    from zg_excel.merge import merge
+
+    w = tmp_path / "w"
+    init_workspace(w, 2026)
+    src = SAMPLES / "组织科-2026年前三季度.xlsx"
+    shutil.copy2(src, w / "inbox" / src.name)
+    result = merge(w, as_of=D(2027, 1, 15))
+    assert (result.year, result.as_of, result.final) == (2026, D(2026, 12, 31), True)
+    assert result.unit("组织科").points > 0

@@ -183,7 +183,7 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
 
     ws = Workspace(Path(workdir))
     rules, roster, catalog = loaded or ws.load()
-    year, as_of = resolve_period(year, as_of)
+    year, as_of = resolve_period(year if year is not None else ws.recorded_year(), as_of)  # the folder's year (§7)
     inbox = Path(inbox) if inbox else ws.inbox
     paths, problems = scan_inbox(inbox, [ws.output]) if inbox.exists() else ([], [])
     rel = {str(p): printable(p.relative_to(inbox).as_posix()) for p in paths}
