@@ -249,7 +249,7 @@ def test_old_template_without_columns_read_as_before(tmp_path):
 
 
 def test_notice_on_return_slip(merged, tmp_path):
-    root, result = merged
+    root, _ = merged
     assert not Workspace(root).returnslip_path(TOWN).exists()  # notices alone send nothing back
     root2 = build(tmp_path, rules_extra={"proof_required = false": "proof_required = true"})
     result2 = merge(root2, year=2026, as_of=AS_OF)

@@ -48,7 +48,7 @@ def sniff_proof(head: bytes, name: str) -> str:
     suffix = PurePosixPath(name).suffix.lower()
     if head.startswith(b"%PDF-"):
         return "PDF"
-    if (head.startswith(b"\x89PNG\r\n\x1a\n") or head.startswith(b"\xff\xd8\xff") or head[:6] in (b"GIF87a", b"GIF89a")
+    if (head.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or head[:6] in (b"GIF87a", b"GIF89a")
             or (head.startswith(b"BM") and len(head) >= 14) or head[:4] in (b"II*\x00", b"MM\x00*")
             or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")):
         return "图片"
@@ -252,7 +252,7 @@ def match(returns: list[Return], files: dict[str, ProofFile], rules: Rules) -> t
                 if got not in proof.files:
                     proof.files.append(got)
                     got.rows.append(ev)
-            where = dict(file=ev.where[0], sheet=ev.where[1], row=ev.line, unit=ev.unit)
+            where = {"file": ev.where[0], "sheet": ev.where[1], "row": ev.line, "unit": ev.unit}
             for name in proof.missing:
                 issues.append(Issue(INFO, NOT_FOUND, f"证明材料“{name}”没有随报表收到", column="证明材料", value=name,
                                     action="该文件未列入台帐", fix="请把该文件随报表一并发送，或更正“证明材料”中的文件名",

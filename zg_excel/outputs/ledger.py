@@ -7,6 +7,7 @@ to the same copies. Rendered from the ``Result`` only; the inbox files are read,
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -90,8 +91,6 @@ def write_ledger(result: Result, outdir: Path) -> list[Path]:
 
 
 def _write_index(path: Path, result: Result, plan: list[Entry], label: str) -> None:
-    import os
-
     import xlsxwriter
 
     tmp = atomic_target(path)
@@ -127,8 +126,7 @@ def _write_index(path: Path, result: Result, plan: list[Entry], label: str) -> N
                     ws.write_string(r, c, v, cell)
                 ws.write_string(r, 6, proof, missing if proof == "缺" else cell)
                 if rel:
-                    inside = rel[len(prefix):] if rel.startswith(prefix) else rel
-                    ws.write_url(r, 7, f"external:{inside}", link, string=PurePosixPath(rel).name)
+                    ws.write_url(r, 7, f"external:{rel.removeprefix(prefix)}", link, string=PurePosixPath(rel).name)
                 else:
                     ws.write_string(r, 7, "", cell)
                 ws.write_string(r, 8, f.relpath if f else "", cell)
@@ -169,8 +167,6 @@ def zip_ledger(output: Path, label: str) -> Path:
     folder = ws.ledger_period_dir(label)
     target = folder.with_name(folder.name + ".zip")
     tmp = atomic_target(target)
-    import os
-
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             for p in ws.ledger_files(label):
