@@ -74,6 +74,8 @@ def build(tmp: Path, *, rules_extra: dict[str, str] | None = None) -> Path:
     (town / "假的.pdf").write_bytes(b"this is no pdf at all\n" * 10)
     (inbox / OTHER / "别处.pdf").write_bytes(PDF)
     (inbox / "lone.wps").write_bytes(b"\x00\x01binary stuff" * 20)
+    (inbox / "矿山街道党工委").mkdir()  # a unit that sent only a document, no return
+    (inbox / "矿山街道党工委" / "矿山街道党工委9月.wps").write_bytes(b"\x00\x01binary stuff" * 20)
     return root
 
 
@@ -196,6 +198,9 @@ def test_proof_files_are_not_failed_returns_but_a_lone_file_is(merged):
     assert status[f"{TOWN}/郑州日报0805.pdf"] == LEDGER_FILE
     assert status[f"{TOWN}/未点名.png"] == LEDGER_FILE
     assert status["lone.wps"] == SKIPPED
+    only = "矿山街道党工委/矿山街道党工委9月.wps"
+    assert status[only] != LEDGER_FILE
+    assert only in result.unit("矿山街道党工委").received_non_spreadsheet
     proofs = {f.relpath for f in result.ledger.files}
     assert not any(i.file in proofs and i.code.startswith("not_") for i in result.issues)
 

@@ -164,8 +164,9 @@ def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox
     A file is a unit's proof file when it lies in a folder named for the unit
     (``inbox/峡窝镇党委/…``), or beside the returns of that unit only, or beside
     several units' returns with the unit's name in its file name or its name in
-    a 证明材料 cell of that unit. Anything else (a lone ``.doc`` named by no row)
-    is not a proof file: the caller reports it as before.
+    a 证明材料 cell of that unit — of a unit that sent a return. Anything else (a
+    lone ``.doc`` named by no row, a unit's only file) is not a proof file: the
+    caller reports it as before.
     """
     dirs: dict[str, set[str]] = {}  # folder (inbox-relative, '' = inbox) → units with a return there
     named: dict[str, set[str]] = {}  # loose file name → units whose rows name it
@@ -177,6 +178,7 @@ def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox
             for n in ev.proof_files:
                 named.setdefault(_loose(PurePosixPath(n.replace("\\", "/")).name), set()).add(r.unit)
                 named.setdefault("\0" + _stem(PurePosixPath(n.replace("\\", "/")).name), set()).add(r.unit)
+    returned = {u for units in dirs.values() for u in units}
     max_bytes = int(rules.max_proof_mb * 1048576)
     out: dict[str, ProofFile] = {}
     for rel in candidates:
@@ -194,8 +196,8 @@ def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox
                     unit = by_name.name
                 elif len(naming) == 1:
                     unit = next(iter(naming))
-        if unit is None:
-            continue
+        if unit is None or unit not in returned:
+            continue  # a unit that sent no return: its lone document is reported as before (not a spreadsheet)
         size, head = _head(inbox / rel)
         if size < 0:
             continue
