@@ -147,6 +147,22 @@ def test_a_folder_stands_for_its_files_and_each_is_checked_alone(here):
     assert not any(i.code == "not_returned" for i in report.issues)
 
 
+def test_a_folder_with_a_pipe_and_a_link_out_reports_both_as_merge_does(here, tmp_path):
+    import os
+
+    inbox = here / "inbox"
+    copy(CLEAN, inbox)
+    os.mkfifo(inbox / "管道.xlsx")  # never opened: opening a FIFO blocks
+    outside = copy(CLEAN, tmp_path / "别处", "外面.xlsx")
+    (inbox / "链接.xlsx").symlink_to(outside)
+    report = check_files([inbox], here, year=2026, as_of=AS_OF)
+    by_name = {f.name: f for f in report.files}
+    assert by_name[CLEAN].status == MERGED
+    assert by_name["管道.xlsx"].status in (FAILED, SKIPPED) and "不是普通文件" in by_name["管道.xlsx"].message
+    assert by_name["链接.xlsx"].status in (FAILED, SKIPPED) and "以外" in by_name["链接.xlsx"].message
+    assert "外面.xlsx" not in by_name
+
+
 def test_points_equal_the_merge_of_the_same_file(here):
     """The same reader and scorer: a file alone scores what it scores in the merge."""
     from zg_excel.merge import merge

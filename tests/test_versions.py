@@ -274,6 +274,11 @@ def test_a_word_file_named_for_a_unit_is_a_warning_and_not_plain_not_returned():
     assert "报送的文件不是电子表格" in nr.message and f"{A}-9月.doc" in nr.message
     other = [i for i in codes(result, "not_returned") if i.unit == "干部科"]
     assert "收件文件夹中没有该单位的文件" in other[0].message
+    from zg_excel.outputs.result_json import result_dict
+
+    by_unit = {u["unit"]: u for u in result_dict(result)["units"]}
+    assert by_unit[A]["received_non_spreadsheet"] == [f"{A}-9月.doc"]
+    assert by_unit["干部科"]["received_non_spreadsheet"] == []
 
 
 def test_a_word_file_beside_the_units_return_stays_a_notice():

@@ -26,7 +26,7 @@ from .merge import (
     MERGED,
     REJECTED,
     SKIPPED,
-    list_inbox,
+    scan_inbox,
     score_books,
 )
 from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
@@ -141,20 +141,27 @@ class CheckReport:
         return [i for f in self.files for i in f.issues]
 
 
-def _expand(paths: list[Path], exclude: list[Path]) -> list[tuple[Path, str]]:
-    """Files to check with their shown names; a folder stands for every file below it."""
+def _expand(paths: list[Path], exclude: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[Path, FileFailure]]]:
+    """Files to check with their shown names (a folder stands for every file below it), and the
+    entries of such a folder that cannot be read as files (an unreadable subfolder, a link out of
+    the folder, a pipe), each reported as merge reports it."""
     out: list[tuple[Path, str]] = []
+    problems: list[tuple[Path, FileFailure]] = []
     seen: set[Path] = set()
     for p in paths:
         p = Path(p)
-        found = ([(f, f.relative_to(p).as_posix()) for f in list_inbox(p, exclude)] if p.is_dir()
-                 else [(p, p.name)])
+        if p.is_dir():
+            listed, bad = scan_inbox(p, exclude)
+            found = [(f, f.relative_to(p).as_posix()) for f in listed]
+            problems += [(p / failure.path, failure) for failure in bad]
+        else:
+            found = [(p, p.name)]
         for f, name in found:
             key = f.resolve()
             if key not in seen:
                 seen.add(key)
                 out.append((f, name))
-    return out
+    return out, problems
 
 
 def _read(paths: list[str], limits: IntakeLimits,
@@ -183,7 +190,7 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
     """
     rules, roster, catalog = _settings(Path(workdir))
     year, as_of = resolve_period(year, as_of)
-    files = _expand(list(paths), [Workspace(Path(workdir)).output])
+    files, problems = _expand(list(paths), [Workspace(Path(workdir)).output])
     names = {str(f): name for f, name in files}
     done = 0
 
@@ -204,6 +211,10 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
         result = score_books([(name, book, mtime)], year=year, as_of=as_of, rules=rules, roster=roster,
                              catalog=catalog, workdir=Path(workdir), inbox=f.parent)
         checks.append(file_check(f, name, result))
+    for where, failure in problems:
+        result = score_books([(failure.path, failure, None)], year=year, as_of=as_of, rules=rules, roster=roster,
+                             catalog=catalog, workdir=Path(workdir), inbox=where.parent)
+        checks.append(file_check(where, failure.path, result))
     return CheckReport(year=year, as_of=as_of, files=checks, roster_source=roster.source,
                        catalog_source=catalog.source)
 

@@ -1,7 +1,7 @@
 """The assessment period of one merge: year, as-of date, quarter, months elapsed, labels, pro-rating.
 
 Every piece of quarter and month arithmetic lives here; ``Result.period`` gives
-the outputs one ``Period`` so that none of them recomputes it. RULES.md §7:
+the outputs one ``Period`` so that none of them recomputes it. The rule:
 only complete months are judged (a month is complete when the as-of date is on
 or after its last day; :attr:`Period.months_elapsed`); the as-of month, when the
 as-of date falls inside it, is in progress (:attr:`Period.in_progress_month`),
@@ -72,7 +72,7 @@ def default_as_of(today: dt.date) -> dt.date:
 
 
 def resolve_period(year: int | None, as_of: dt.date | None, today: dt.date | None = None) -> tuple[int, dt.date]:
-    """Year and as-of date of a run (RULES.md §7).
+    """Year and as-of date of a run.
 
     The as-of date defaults to :func:`default_as_of`; the year (the working
     folder's, when the caller knows it) to the as-of date's. An as-of date after

@@ -54,7 +54,7 @@ class UnitTally:
     adoptions_by_level: dict[str, int] = field(default_factory=dict)  # scored rows with points > 0
     events_scored: int = 0
     submissions_by_month: dict[int, int] = field(default_factory=dict)  # the judged months only
-    submissions_in_progress: int | None = None  # the in-progress month's count so far (RULES.md §7)
+    submissions_in_progress: int | None = None  # the in-progress month's count so far (never judged)
     submissions_year: int = 0
     provincial_org_adoptions: int = 0
     short_months: list[int] = field(default_factory=list)

@@ -45,7 +45,7 @@ from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
-FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (RULES.md §7)
+FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (its assessment year)
 
 # Output file names (stable: users, mail rules and tests refer to them).
 TEMPLATE_STEM = "组工信息报送登记表"  # <year>年组工信息报送登记表-<单位>.xlsx
@@ -61,6 +61,13 @@ LEDGER_INDEX = "台帐索引.xlsx"
 REMINDERS_COMBINED = "催报汇总.txt"
 MAIL_DIR = "mail"
 SENT_LOG = "已发送记录.jsonl"
+WEB_DIR = "网页报送"  # zg-excel serve's own folder (never read by a merge)
+WEB_SETTINGS = "serve.toml"
+WEB_TOKENS = "令牌.json"
+WEB_LINKS_TXT = "网页报送链接.txt"
+WEB_LINKS_XLSX = "网页报送链接.xlsx"
+WEB_OFFICE_TXT = "办公室入口.txt"
+WEB_AUDIT_LOG = "报送日志.jsonl"
 UNNAMED_UNIT = "未命名单位"
 UNKNOWN_UNIT = "未识别单位"  # 退回单 of files whose unit was not recognised
 
@@ -247,6 +254,43 @@ class Workspace:
     def sent_log(self) -> Path:
         return self.mail_dir / SENT_LOG
 
+    # ------------------------------------------------ zg-excel serve (网页报送)
+    @property
+    def web_dir(self) -> Path:
+        return self.root / WEB_DIR
+
+    @property
+    def web_settings(self) -> Path:
+        return self.root / WEB_SETTINGS
+
+    @property
+    def web_tokens(self) -> Path:
+        return self.web_dir / WEB_TOKENS
+
+    @property
+    def web_links_txt(self) -> Path:
+        return self.web_dir / WEB_LINKS_TXT
+
+    @property
+    def web_links_xlsx(self) -> Path:
+        return self.web_dir / WEB_LINKS_XLSX
+
+    @property
+    def web_office_txt(self) -> Path:
+        return self.web_dir / WEB_OFFICE_TXT
+
+    @property
+    def web_audit_log(self) -> Path:
+        return self.web_dir / WEB_AUDIT_LOG
+
+    @property
+    def web_cache(self) -> Path:
+        return self.web_dir / ".cache"
+
+    @property
+    def web_staging(self) -> Path:
+        return self.web_dir / ".staging"
+
     @property
     def templates(self) -> Path:
         return self.root / "templates"
@@ -336,7 +380,7 @@ class Workspace:
         return sorted(years)
 
     def resolve_year(self, given: int | None, *, default: int | None = None) -> YearChoice | None:
-        """The folder's assessment year (RULES.md §7), recording it when the folder has no record yet.
+        """The folder's assessment year, recording it when the folder has no record yet.
 
         The record wins; ``given`` (``--year``) that contradicts it raises
         ``ConfigError`` naming both. Without a record: ``given``, else the

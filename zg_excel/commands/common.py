@@ -93,7 +93,7 @@ def require_workdir(workdir: Path) -> None:
 
 def resolve_run(workdir: Path, year: int | None, as_of: dt.date | None, *, quiet: bool = False,
                 today: dt.date | None = None) -> tuple[int, dt.date]:
-    """The run's year and as-of date (RULES.md §7): the folder's recorded year (recorded now from
+    """The run's year and as-of date: the folder's recorded year (recorded now from
     ``--year`` or the templates when an older folder has none, and said so), the as-of default, the
     year-end cap; a contradicting ``--year`` or an as-of date before the year is a :class:`SetupError`."""
     from zg_excel.period import PeriodError, resolve_period

@@ -43,6 +43,8 @@ def result_dict(result: Result, *, issues: bool = True) -> dict:
             "rank": t.rank,
             "adoptions_by_level": dict(t.adoptions_by_level),
             "files": list(t.files),
+            # files that named this unit but are not spreadsheets (a .doc/.wps sent instead of the return)
+            "received_non_spreadsheet": list(t.received_non_spreadsheet),
         })
     return {
         "year": result.year,

@@ -1021,7 +1021,7 @@ def _rules(book: _Book, result: Result) -> None:
     rows = [
         ("考核年度", "", str(result.year), "运行参数"),
         ("统计截止日期", "", result.as_of.isoformat(), "运行参数"),
-        ("已过月数", "", str(result.months_elapsed), "运行参数"),
+        ("已满月数（按完整月份计算序时进度）", "", str(result.months_elapsed), "运行参数"),
         ("上期（排名比较）", "", f"{prev.label}，截至{prev.as_of.isoformat()}" if prev is not None else "无（第一季度）",
          "运行参数"),
         ("单位名册", "", result.roster.source, "运行参数"),

@@ -12,4 +12,3 @@ Everything the server keeps lives in the working folder's ``网页报送/`` fold
 reads; accepted uploads go to ``inbox/<unit>/``.
 """
 
-SERVE_DIR = "网页报送"

@@ -18,8 +18,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from ..rules import ConfigError
+from ..workspace import Workspace
 
-SETTINGS_FILE = "serve.toml"
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class ServeSettings:
 
 def load_settings(workdir: Path) -> ServeSettings:
     """``serve.toml`` of the working folder (defaults where absent). A bad value raises ``ConfigError``."""
-    path = Path(workdir) / SETTINGS_FILE
+    path = Workspace(Path(workdir)).web_settings
     if not path.exists():
         return ServeSettings()
     try:

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -28,7 +27,6 @@ from pathlib import Path
 from ..check import FileCheck, file_check
 from ..intake.raw import FileFailure, RawBook
 from ..intake.sniff import sniff_bytes
-from ..issues import ERROR
 from ..merge import list_inbox, score_books
 from ..period import resolve_period
 from ..model import EventRow
@@ -38,9 +36,6 @@ from ..workspace import Workspace
 from .settings import ServeSettings
 from .tokens import serve_dir
 
-AUDIT_LOG = "报送日志.jsonl"
-CACHE_DIR = ".cache"
-STAGING_DIR = ".staging"
 _EXT = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls", "biff": ".xls",
         "text": ".csv"}
 _SNIFF_ZH = {
@@ -147,9 +142,9 @@ class Desk:
         self.fixed_year, self.fixed_as_of = year, as_of
         self.rules, self.roster, self.catalog = self.ws.load()
         self.units = [u.name for u in self.roster]
-        self.cache = BookCache(self.root / CACHE_DIR)
-        self.staging = self.root / STAGING_DIR
-        self.audit_path = self.root / AUDIT_LOG
+        self.cache = BookCache(Workspace(Path(workdir)).web_cache)
+        self.staging = Workspace(Path(workdir)).web_staging
+        self.audit_path = Workspace(Path(workdir)).web_audit_log
         self._sigs: dict[str, tuple[int, int, str]] = {}  # relpath -> (size, mtime_ns, sha)
         self._units: dict[tuple[str, str], str] = {}  # (relpath, sha) -> unit
         self._lock = threading.RLock()  # index and cache

@@ -18,13 +18,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..workspace import atomic_write_bytes
-from . import SERVE_DIR
+from ..files import atomic_write_bytes
+from ..workspace import Workspace
 
-STORE_FILE = "令牌.json"
-LINKS_TXT = "网页报送链接.txt"
-LINKS_XLSX = "网页报送链接.xlsx"
-OFFICE_TXT = "办公室入口.txt"
 UNIT_PATH = "u"
 OFFICE_PATH = "o"
 _LINE = re.compile(r"^(?P<unit>.+?)：(?P<url>https?://\S+)\s*$")
@@ -69,11 +65,11 @@ class TokenStore:
 
 
 def serve_dir(workdir: Path) -> Path:
-    return Path(workdir) / SERVE_DIR
+    return Workspace(Path(workdir)).web_dir
 
 
 def load_store(workdir: Path) -> TokenStore:
-    path = serve_dir(workdir) / STORE_FILE
+    path = Workspace(Path(workdir)).web_tokens
     if not path.exists():
         return TokenStore()
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -84,7 +80,7 @@ def load_store(workdir: Path) -> TokenStore:
 def _save_store(workdir: Path, store: TokenStore) -> None:
     data = {"version": 1, "说明": "各链接令牌的 SHA-256 摘要（不含令牌本身）；删除本文件会使全部链接失效并重新生成",
             "office": store.office, "units": store.units, "csrf_key": store.csrf_key}
-    atomic_write_bytes(serve_dir(workdir) / STORE_FILE,
+    atomic_write_bytes(Workspace(Path(workdir)).web_tokens,
                        json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8"))
 
 
@@ -111,7 +107,7 @@ def unit_links(workdir: Path) -> dict[str, str]:
     Only links whose token matches the stored hash are returned (a stale file is not trusted)."""
     store = load_store(workdir)
     out = {}
-    for unit, url in _read_links(serve_dir(workdir) / LINKS_TXT).items():
+    for unit, url in _read_links(Workspace(Path(workdir)).web_links_txt).items():
         token = _token_of(url)
         if token and unit in store.units and hmac.compare_digest(token_hash(token), store.units[unit]):
             out[unit] = url
@@ -131,12 +127,12 @@ def ensure_links(workdir: Path, units: list[str], base_url: str, *, reissue: boo
 
     Tokens whose link can be recovered (file + matching hash) are kept unless ``reissue``."""
     base_url = base_url.rstrip("/")
-    folder = serve_dir(workdir)
-    folder.mkdir(parents=True, exist_ok=True)
+    ws = Workspace(Path(workdir))
+    ws.web_dir.mkdir(parents=True, exist_ok=True)
     store = load_store(workdir)
     if not store.csrf_key or reissue:
         store.csrf_key = secrets.token_hex(32)
-    old = _read_links(folder / LINKS_TXT)
+    old = _read_links(ws.web_links_txt)
     new: list[str] = []
     tokens: dict[str, str] = {}
     for unit in units:
@@ -146,7 +142,7 @@ def ensure_links(workdir: Path, units: list[str], base_url: str, *, reissue: boo
             new.append(unit)
         tokens[unit] = token
     store.units = {u: token_hash(t) for u, t in tokens.items()}
-    office_old = _read_links(folder / OFFICE_TXT).get("办公室")
+    office_old = _read_links(ws.web_office_txt).get("办公室")
     office_token = None if reissue else _token_of(office_old or "")
     if not (office_token and store.office and hmac.compare_digest(token_hash(office_token), store.office)):
         office_token = new_token()
@@ -155,20 +151,20 @@ def ensure_links(workdir: Path, units: list[str], base_url: str, *, reissue: boo
     _save_store(workdir, store)
     urls = {u: f"{base_url}/{UNIT_PATH}/{t}/" for u, t in tokens.items()}
     office_url = f"{base_url}/{OFFICE_PATH}/{office_token}/"
-    files = _write_links(folder, urls, office_url)
+    files = _write_links(ws, urls, office_url)
     return Links(office=office_url, units=urls, new=new, files=files)
 
 
-def _write_links(folder: Path, urls: dict[str, str], office_url: str) -> list[Path]:
+def _write_links(ws: Workspace, urls: dict[str, str], office_url: str) -> list[Path]:
     head = ("各单位组工信息网页报送链接（每个单位一个，只发给本单位信息员，请勿转发；"
             "用浏览器打开本单位链接即可上传报表并立即看到检查和计分结果）")
     text = head + "\n\n" + "".join(f"{u}：{url}\n" for u, url in urls.items())
-    atomic_write_bytes(folder / LINKS_TXT, text.encode("utf-8"))
-    atomic_write_bytes(folder / OFFICE_TXT, (
+    atomic_write_bytes(ws.web_links_txt, text.encode("utf-8"))
+    atomic_write_bytes(ws.web_office_txt, (
         "区委组织部（办公室）网页报送管理页面，仅供本部门使用，请勿外传：\n\n"
         f"办公室：{office_url}\n").encode("utf-8"))
-    _write_links_xlsx(folder / LINKS_XLSX, urls)
-    return [folder / LINKS_TXT, folder / LINKS_XLSX, folder / OFFICE_TXT]
+    _write_links_xlsx(ws.web_links_xlsx, urls)
+    return [ws.web_links_txt, ws.web_links_xlsx, ws.web_office_txt]
 
 
 def _write_links_xlsx(path: Path, urls: dict[str, str]) -> None:
@@ -176,7 +172,7 @@ def _write_links_xlsx(path: Path, urls: dict[str, str]) -> None:
 
     import xlsxwriter
 
-    from ..workspace import atomic_target
+    from ..files import atomic_target
 
     tmp = atomic_target(path)
     try:
