@@ -140,13 +140,34 @@ def _can_build_here() -> bool:
     return have >= (70, 1) or (have >= (68, 0) and importlib.util.find_spec("wheel") is not None)
 
 
+def _not_source(root: Path):
+    """copytree's ignore: build products, caches, environments and benchmark data are not source."""
+    top = {".git", ".venv", "build", "dist", "demo", ".hypothesis", ".pytest_cache"}
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        here = Path(folder).resolve()
+        out = {n for n in names if n == "__pycache__" or n.endswith(".egg-info")}
+        if here == root.resolve():
+            out |= top & set(names)
+        if here == (root / "bench").resolve():
+            out |= {"out"} & set(names)
+        return out
+
+    return ignore
+
+
 def build_project_wheel(root: Path, wheels: Path, index: list[str], log) -> Path:
     for old in wheels.glob("zg_excel-*.whl"):
         old.unlink()
     isolation = []
     if index and _can_build_here():
         isolation = ["--no-build-isolation"]   # offline: use this Python's setuptools
-    proc = _pip(["wheel", "--no-deps", *isolation, "-w", str(wheels), *index, str(root)], log)
+    # Build from a snapshot of the source: pip builds in the tree, and setuptools never empties an
+    # old build/lib, so a module deleted since the last build would otherwise still be shipped.
+    with tempfile.TemporaryDirectory(prefix="zg-bundle-src-") as tmp:
+        src = Path(tmp) / "src"
+        shutil.copytree(root, src, ignore=_not_source(root))
+        proc = _pip(["wheel", "--no-deps", *isolation, "-w", str(wheels), *index, str(src)], log)
     if proc.returncode != 0 and index and not isolation:
         raise BundleError("building the zg-excel wheel offline needs setuptools>=70.1 in this Python "
                           "or a setuptools wheel in the --offline-from folder:\n" + proc.stderr[-2000:])
