@@ -373,3 +373,23 @@ def test_library_merge_takes_the_folders_year(tmp_path):
     result = merge(w, as_of=D(2027, 1, 15))
     assert (result.year, result.as_of, result.final) == (2026, D(2026, 12, 31), True)
     assert result.unit("组织科").points > 0
+
+
+def test_an_as_of_date_after_today_is_honoured_with_a_warning(tmp_path):
+    """A year-end run made on 2 December: the as-of date the user gave, and a word that December is not over."""
+    import datetime as dt
+
+    from tests.conftest import copy_samples
+    from zg_excel.merge import merge
+    from zg_excel.workspace import init_workspace
+
+    root = tmp_path / "w"
+    init_workspace(root)
+    copy_samples(root / "inbox")
+    early = merge(root, year=2026, as_of=dt.date(2026, 12, 31), today=dt.date(2026, 12, 2))
+    assert early.as_of == dt.date(2026, 12, 31)
+    [w] = [i for i in early.issues if i.code == "as_of_in_future"]
+    assert w.severity == "warning" and "2026年12月31日晚于今天（2026年12月2日）" in w.message
+    late = merge(root, year=2026, as_of=dt.date(2026, 12, 31), today=dt.date(2027, 1, 15))
+    assert not [i for i in late.issues if i.code == "as_of_in_future"]
+    assert [t.points for t in late.units] == [t.points for t in early.units]

@@ -36,6 +36,7 @@ from .rules import Rules
 from .scoring import score_event
 from .tally import tally
 from .versions import mark_duplicates, resolve_versions
+from .text import date_cn
 from .workspace import Workspace
 
 Progress = Callable[[str, int, int, str], None]  # (stage, done, total, name)
@@ -177,13 +178,16 @@ def list_inbox(inbox: Path, exclude: list[Path]) -> list[Path]:
 
 def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = None,
           inbox: Path | None = None, progress: Progress | None = None,
-          loaded: tuple[Rules, Roster, Catalog] | None = None) -> Result:
-    """Read every return of the inbox and score it. Set-up errors raise ``ConfigError``."""
+          loaded: tuple[Rules, Roster, Catalog] | None = None, today: dt.date | None = None) -> Result:
+    """Read every return of the inbox and score it. Set-up errors raise ``ConfigError``.
+
+    An as-of date after ``today`` (default: the real date) is honoured, with a warning: months not
+    yet over are judged on what has come in so far."""
     from .intake.worker import read_books
 
     ws = Workspace(Path(workdir))
     rules, roster, catalog = loaded or ws.load()
-    year, as_of = resolve_period(year if year is not None else ws.recorded_year(), as_of)  # the folder's year (§7)
+    year, as_of = resolve_period(year if year is not None else ws.recorded_year(), as_of)  # the folder's year
     inbox = Path(inbox) if inbox else ws.inbox
     paths, problems = scan_inbox(inbox, [ws.output]) if inbox.exists() else ([], [])
     rel = {str(p): printable(p.relative_to(inbox).as_posix()) for p in paths}
@@ -221,6 +225,13 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
                               action="如果是有意移走，请重新运行合并")
     if not inbox.exists():
         result.issues.error("no_inbox", f"收件文件夹不存在：{inbox}")
+    today = today or dt.date.today()
+    if as_of > today:
+        result.issues.warning(
+            "as_of_in_future",
+            f"统计截止日期{date_cn(as_of)}晚于今天（{date_cn(today)}）：{date_cn(today)}以后的月份还没有结束，"
+            "按目前收到的报送统计，其中的“报送不足”“零报送”可能只是还没报",
+            action="照常统计", fix="正式通报请在截止日期之后再合并，或不写 --as-of（默认截至上一个完整月份）")
     if progress:
         progress("done", total, total, "")
     return result

@@ -101,6 +101,9 @@ def render_merge_summary(result, written, quiet: bool) -> None:
             click.echo("未报送：" + "、".join(missing))
         for p in written:
             click.echo(f"已写出：{p}")
+        for i in result.issues:
+            if i.code == "as_of_in_future":
+                click.echo(f"注意：{i.message}")
     if errors:
         shown = [i for i in result.issues.sorted() if i.severity == "error"][:20]
         click.echo(f"有{errors}个错误需要处理（详见汇总表“问题清单”）：", err=True)
