@@ -1,7 +1,8 @@
 """What the server keeps: read workbooks by content hash, the inbox index, uploads and their audit log.
 
 * ``BookCache`` — sha256 of a file's bytes → the ``RawBook`` (or ``FileFailure``) read from them,
-  in memory and pickled under ``网页报送/.cache/``: a file is read once, whatever its name, and
+  in memory and pickled under ``网页报送/.cache/``, each file signed with the server's key (an
+  unsigned or changed file is never unpickled): a file is read once, whatever its name, and
   after a restart too. Pages never re-read the inbox.
 * ``Desk`` — the inbox as the server sees it (relpath → stat signature → sha256 → book and
   unit), the handling of one upload (sniff, read, check, store, audit), the per-unit points
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import pickle
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -34,7 +37,7 @@ from ..result import FAILED, MERGED, REJECTED, SKIPPED, Result
 from ..text import safe_filename
 from ..workspace import Workspace
 from .settings import ServeSettings
-from .tokens import serve_dir
+from .tokens import load_store, serve_dir
 
 _EXT = {"xlsx": ".xlsx", "xlsm": ".xlsm", "xlsb": ".xlsb", "ods": ".ods", "xls": ".xls", "biff": ".xls",
         "text": ".csv"}
@@ -49,6 +52,14 @@ _SNIFF_ZH = {
 }
 
 
+def _server_secret(workdir: Path) -> bytes:
+    """The server's secret key (令牌.json), b'' before the links were first made."""
+    try:
+        return bytes.fromhex(load_store(workdir).csrf_key)
+    except (OSError, ValueError):
+        return b""
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -59,35 +70,68 @@ def safe_folder(unit: str) -> str:
 
 
 class BookCache:
-    """sha256 → RawBook | FileFailure: in memory, and pickled on disk (a restart reads nothing again)."""
+    """sha256 → RawBook | FileFailure: in memory, and pickled on disk (a restart reads nothing again).
 
-    def __init__(self, folder: Path):
+    Unpickling runs code, so a file of the folder is loaded only when it carries the HMAC-SHA256
+    of its sha256 name and its bytes, keyed by the server's secret (``key()``: derived from the
+    key kept in 令牌.json): a file anyone else wrote or changed is ignored, never unpickled, and
+    the return is read again. Without a secret nothing is written to or read from disk.
+    """
+
+    MAC_BYTES = 32
+
+    def __init__(self, folder: Path, key: Callable[[], bytes] | None = None):
         self.folder = folder
         self.mem: dict[str, RawBook | FileFailure] = {}
         self.lock = threading.Lock()
+        self._key_source = key
+        self._key = b""
+
+    def key(self) -> bytes:
+        if not self._key and self._key_source is not None:
+            secret = self._key_source()
+            if secret:
+                self._key = hmac.new(secret, b"zg-excel serve book cache v1", hashlib.sha256).digest()
+        return self._key
+
+    def _mac(self, key: bytes, sha: str, payload: bytes) -> bytes:
+        return hmac.new(key, sha.encode("ascii", "replace") + b"\0" + payload, hashlib.sha256).digest()
 
     def get(self, sha: str):
         got = self.mem.get(sha)
         if got is not None:
             return got
+        key = self.key()
+        if not key:
+            return None
         path = self.folder / f"{sha}.pickle"
         try:
-            with open(path, "rb") as fh:
-                got = pickle.load(fh)  # written only by this class, in the server's own folder
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+            blob = path.read_bytes()
+        except OSError:
+            return None
+        mac, payload = blob[:self.MAC_BYTES], blob[self.MAC_BYTES:]
+        if len(mac) != self.MAC_BYTES or not hmac.compare_digest(mac, self._mac(key, sha, payload)):
+            return None  # unsigned, tampered or another server's: never unpickled
+        try:
+            got = pickle.loads(payload)  # signed by this server: written by put() only
+        except Exception:  # noqa: BLE001 - a signed file from an older version of the classes
+            return None
+        if not isinstance(got, (RawBook, FileFailure)):
             return None
         self.mem[sha] = got
         return got
 
     def put(self, sha: str, book) -> None:
         self.mem[sha] = book
+        key = self.key()
+        if not key:
+            return
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{sha}.pickle"
-        if not path.exists():
-            tmp = self.folder / f".{sha}.{secrets.token_hex(4)}.tmp"
-            with open(tmp, "wb") as fh:
-                pickle.dump(book, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
+        payload = pickle.dumps(book, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp = self.folder / f".{sha}.{secrets.token_hex(4)}.tmp"
+        with open(tmp, "wb") as fh:
+            fh.write(self._mac(key, sha, payload) + payload)
+        os.replace(tmp, self.folder / f"{sha}.pickle")  # replaces an unsigned or tampered file
 
 
 @dataclass
@@ -142,7 +186,7 @@ class Desk:
         self.fixed_year, self.fixed_as_of = year, as_of
         self.rules, self.roster, self.catalog = self.ws.load()
         self.units = [u.name for u in self.roster]
-        self.cache = BookCache(Workspace(Path(workdir)).web_cache)
+        self.cache = BookCache(Workspace(Path(workdir)).web_cache, key=lambda: _server_secret(Path(workdir)))
         self.staging = Workspace(Path(workdir)).web_staging
         self.audit_path = Workspace(Path(workdir)).web_audit_log
         self._sigs: dict[str, tuple[int, int, str]] = {}  # relpath -> (size, mtime_ns, sha)
