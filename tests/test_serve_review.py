@@ -83,3 +83,19 @@ def test_without_the_servers_secret_nothing_is_read_from_disk(tmp_path):
     assert cache.get("0" * 64) is None and EXPLODED == []
     other = BookCache(folder, key=lambda: b"k" * 32)
     assert other.get("0" * 64) is None and EXPLODED == []
+
+
+# ------------------------------------------------------------------ another unit's return
+
+
+def test_another_units_return_is_refused_with_only_why_and_what_to_do(site, files):
+    r = site.upload(UNIT_A, [(files["good_b"], "乙单位八月.xlsx")])
+    assert r.status_code == 200 and site.inbox_files() == []
+    text = r.text
+    body = text[text.index("<main>"):text.index("上传报表")]
+    assert "未保存" in body and f"这个文件是“{UNIT_B}”的报表" in body and UNIT_A in body  # both units named
+    assert f"请使用下发给本单位（{UNIT_A}）的模板" in body and "用自己的链接上传" in body  # what to do
+    for wrong in ("已按模板标识计入", "计入“", "网页报送-", "涉及月份", "无日期", "填报单位：", "录用登记", "积分"):
+        assert wrong not in body, wrong
+    [audit] = site.audit()
+    assert audit["result"] == "refused" and audit["stored"] == ""

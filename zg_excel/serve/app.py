@@ -31,7 +31,7 @@ from flask import Flask, Response, g, request, send_file
 from ..check import FOUND_BY_ZH, SUB_OUTCOME_ZH, counts_line, verdict, issue_where, fix_text
 from ..files import OutputError
 from ..model import OUTCOME_ZH, SCORED
-from ..result import FAILED, SKIPPED
+from ..result import FAILED, REJECTED, SKIPPED
 from ..text import points_text as fmt
 from .pages import render
 from .settings import ServeSettings
@@ -86,6 +86,10 @@ def _outcome_view(o: Outcome) -> dict:
             "rows": [], "verdict": "", "found_by": "", "events_line": "", "subs_line": ""}
     if fc is None:
         return view
+    if not o.accepted:  # a refusal says only that, why and what to do: nothing of what it would have counted
+        if fc.status == REJECTED:  # not read as a return: its errors are the why
+            view["groups"] = _issue_groups(fc, o)
+        return view
     view["found_by"] = FOUND_BY_ZH.get(fc.found_by, fc.found_by)
     if fc.unit and o.accepted:
         line = counts_line("录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
@@ -104,12 +108,22 @@ def _outcome_view(o: Outcome) -> dict:
         view["rows"] = [{"line": e.line, "title": e.title or "", "outcome": OUTCOME_ZH.get(e.outcome, e.outcome),
                          "points": fmt(e.points) if e.outcome == SCORED else "", "explanation": e.explanation}
                         for e in o.events]
+    view["groups"] = _issue_groups(fc, o)
+    return view
+
+
+def _issue_groups(fc, o: Outcome) -> list:
+    """需要修改 / 请核实 with cell and fix; the server's name of the file never shown (the client's instead)."""
+    def shown(text: str) -> str:
+        return text.replace(o.checked_as, o.name) if o.checked_as and not o.accepted else text
+
+    groups = []
     for title, group in (("需要修改", fc.errors), ("请核实", fc.warnings)):
         if group and fc.status not in (FAILED, SKIPPED):  # an unread file: its reason says it all
-            view["groups"].append((title, [{"where": issue_where(i) or "整个文件", "message": i.message + (
-                f"（填的是“{i.value}”）" if i.value and i.value not in i.message else ""), "fix": fix_text(i)}
+            groups.append((title, [{"where": issue_where(i) or "整个文件", "message": shown(i.message + (
+                f"（填的是“{i.value}”）" if i.value and i.value not in i.message else "")), "fix": shown(fix_text(i))}
                 for i in group]))
-    return view
+    return groups
 
 
 def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = None,

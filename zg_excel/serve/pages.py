@@ -51,7 +51,7 @@ RESULT = """{% extends "base" %}{% block body %}
 <h2>{{ loop.index }}. {{ o.name }}</h2>
 {% if o.accepted %}<p class="ok">已收到并保存（保存为：{{ o.stored_name }}）。</p>
 {% else %}<p class="bad">未保存：{{ o.reason }}</p>{% endif %}
-{% if o.check and o.check.unit %}
+{% if o.accepted and o.check and o.check.unit %}
 <p>填报单位：<b>{{ o.check.unit }}</b>{% if o.found_by %}（{{ o.found_by }}）{% endif %}；
 涉及月份：{{ o.months or "（无日期）" }}</p>
 <p>{{ o.events_line }}<br>{{ o.subs_line }}</p>

@@ -159,6 +159,7 @@ class Outcome:
     accepted: bool = False
     reason: str = ""  # why it was refused
     stored: str = ""  # inbox relpath when accepted
+    checked_as: str = ""  # the server's name of the file while it was checked (never shown)
     check: FileCheck | None = None
     events: list[EventRow] = field(default_factory=list)
     months: list[tuple[int, int]] = field(default_factory=list)
@@ -356,13 +357,14 @@ class Desk:
         result = self.score([(relpath, book, now)])
         fc = file_check(Path(relpath), out.name, result)
         out.check = fc
+        out.checked_as = relpath
         if fc.status in (FAILED, SKIPPED):
             out.reason = fc.message or "无法读取"
         elif fc.status == REJECTED or fc.status != MERGED and not fc.unit:
             out.reason = fc.message or "未能识别为报送文件"
         elif fc.unit != unit:
-            out.reason = (f"这个文件是“{fc.unit}”的报表，不能通过{unit}的链接报送。"
-                          "请使用下发给本单位的模板填报")
+            out.reason = (f"这个文件是“{fc.unit}”的报表，不能通过“{unit}”的链接报送。"
+                          f"请使用下发给本单位（{unit}）的模板填报后重新上传；{fc.unit}的报表请由该单位用自己的链接上传")
         elif any(i.code == "unit_cell_mismatch" for i in fc.issues):
             out.reason = ("文件中的单位标识与表头“填报单位”不一致，不能确定是哪个单位的报表。"
                           "请把“填报单位”改为本单位全称，并确认使用的是本单位的模板")
