@@ -99,3 +99,20 @@ def test_another_units_return_is_refused_with_only_why_and_what_to_do(site, file
         assert wrong not in body, wrong
     [audit] = site.audit()
     assert audit["result"] == "refused" and audit["stored"] == ""
+
+
+# ------------------------------------------------------------------ what a non-spreadsheet is called
+
+
+def test_pdf_image_and_word_are_named_for_what_they_are(tmp_path):
+    from tests.test_ledger import PDF, png
+    from zg_excel.intake.raw import IntakeLimits
+    from zg_excel.intake.readers import read_book
+    from zg_excel.intake.sniff import sniff_bytes
+
+    assert sniff_bytes(PDF, "x.xlsx").detail == "pdf" and sniff_bytes(png(), "x").detail == "image"
+    assert sniff_bytes(b"BM,name\n1,2\n" * 3, "a.csv").kind == "text"  # a CSV starting with BM stays text
+    for name, data, what in (("x.pdf", PDF, "PDF 文件"), ("y.png", png(), "图片")):
+        (tmp_path / name).write_bytes(data)
+        got = read_book(str(tmp_path / name), IntakeLimits())
+        assert got.code == "not_spreadsheet" and f"（{what}）" in got.message and "纯文本" not in got.message

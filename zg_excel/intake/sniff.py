@@ -13,6 +13,7 @@ renamed ``.xlsx``, a real ``.xls`` arrives as ``.xlsx``, WPS writes ``.et``.
   globals carry a FILEPASS record.
 * ``09 00`` / ``09 02`` / ``09 04`` — a raw BIFF2-4 worksheet stream.
 * ``<`` — HTML or XML (web "Excel" exports, SpreadsheetML 2003, flat ODS).
+* ``%PDF-`` and image signatures — not a spreadsheet, named as such (``pdf``, ``image``).
 * otherwise text (CSV / tab-separated, UTF-8, UTF-16 or GBK) or junk.
 
 Everything here works on bytes already in memory and never parses a
@@ -102,7 +103,19 @@ def sniff_bytes(data: bytes, name: str = "") -> Sniffed:
         return Sniffed("biff", "raw-biff")
     if looks_like_owner_file(data):
         return Sniffed("lock_file", "owner-file")
+    if data.startswith(b"%PDF-"):  # mostly text in its first bytes: named for what it is, not 纯文本
+        return Sniffed("not_spreadsheet", "pdf")
+    if is_image(data):
+        return Sniffed("not_spreadsheet", "image")
     return _sniff_text(data, name)
+
+
+def is_image(data: bytes) -> bool:
+    """PNG, JPEG, GIF, BMP (its header's size = the file's: a text may start with "BM"), TIFF or WebP."""
+    return (data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) or data[:6] in (b"GIF87a", b"GIF89a")
+            or (data.startswith(b"BM") and len(data) >= 26 and data[6:10] == b"\0\0\0\0"
+                and int.from_bytes(data[2:6], "little") == len(data)) or data[:4] in (b"II*\x00", b"MM\x00*")
+            or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
 
 
 def sniff_file(path: str) -> Sniffed:

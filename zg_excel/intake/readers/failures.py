@@ -49,6 +49,8 @@ MESSAGES: dict[str, str] = {
 
 WHAT = {
     "word": "Word 文档",
+    "pdf": "PDF 文件",
+    "image": "图片",
     "powerpoint": "PowerPoint 演示文稿",
     "opendocument": "OpenDocument 文字或演示文档",
     "zip": "压缩包",
