@@ -155,7 +155,7 @@ def test_link_only_and_neither(merged):
     assert by_title["峡窝镇丙什么都没有"] == "缺"
     assert by_title["峡窝镇乙只有链接"] == "https://zzrb.example.cn/a/1.html"
     assert by_title["峡窝镇甲文件证明"] == "2026-08-05-郑州日报-峡窝镇甲文件证明.pdf"
-    link = next(r[col].hyperlink for r in ws.iter_rows(min_row=4) if r[2].value == "峡窝镇甲文件证明")
+    link = next(r[col + 1].hyperlink for r in ws.iter_rows(min_row=4) if r[2].value == "峡窝镇甲文件证明")
     assert link.target.replace("\\", "/") == f"台帐/2026年第三季度/{TOWN}/2026-08-05-郑州日报-峡窝镇甲文件证明.pdf"
 
 

@@ -65,6 +65,8 @@ RULES = "计分口径"
 TARGET_HEAD = {"points": "积分目标", "monthly": "每月报送", "yearly": "全年报送", "provincial": "省委组织部录用"}
 TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
 ON_TRACK_HEAD = "序时进度"
+LEDGER_LINK = "链接"  # the 台帐 column holding each proof's link (file copy or URL)
+LINK_TEXT = "打开"
 
 
 def _hf(text: str) -> str:
@@ -110,6 +112,7 @@ class _Book:
         self.wrap = f(dict(border, text_wrap=True))
         self.center = f(dict(border, align="center"))
         self.center_wrap = f(dict(border, align="center", text_wrap=True))
+        self.link = f(dict(border, align="center", font_color="#0563C1", underline=1))
         self.int = f(dict(border, num_format="0", align="center"))
         self.pts = f(dict(border, num_format="0.00"))
         self.pts_g = f(dict(border, num_format="General"))
@@ -196,16 +199,21 @@ LINE_PT = 14.5  # one line of 10-point CJK text (宋体 in Excel, Noto CJK in Li
 def text_lines(text: str, width: float) -> int:
     """Lines a wrapped cell of ``width`` (Excel character units) needs for ``text``.
 
-    A CJK character counts 1.9 units (10-point 宋体 against Excel's width unit),
-    anything else one. Neither Excel nor LibreOffice reliably grows a row to fit
-    wrapped text on opening, so rows are sized here.
+    A CJK character (and a dash or quote a CJK font draws full width) counts two
+    units against Excel's width unit, anything else one. Neither Excel nor
+    LibreOffice grows a row written by xlsxwriter to fit wrapped text, so rows are
+    sized here.
     """
     usable = max(width - 1.0, 1.0)
     lines = 0
     for part in str(text).split("\n"):
-        units = sum(1.9 if unicodedata.east_asian_width(ch) in "WF" else 1.0 for ch in part)
-        lines += max(1, math.ceil(units / usable))
+        lines += max(1, math.ceil(text_units(part) / usable))
     return lines
+
+
+def text_units(text: str) -> float:
+    """Width of ``text`` on one line, in Excel column-width units (CJK two, other characters one)."""
+    return sum(2.0 if unicodedata.east_asian_width(ch) in "WFA" else 1.0 for ch in str(text))
 
 
 def fit_row(ws, r: int, lines: int, *, line_pt: float = LINE_PT) -> None:
@@ -294,7 +302,9 @@ def ranking_columns(result: Result) -> list[tuple[str, float]]:
         cols.append((ON_TRACK_HEAD, 5))
     for key in target_keys(result):
         cols.append((target_head(key), 7 if key == "provincial" else 5))
-    cols.append(("报送不足月份", 10))
+    # Wide enough for the longest value on one line: a wrapped "10—12月" would split a number.
+    longest = max((text_units(months_text(t.short_months)) for t in result.units), default=0)
+    cols.append(("报送不足月份", max(10, math.ceil(longest) + 2)))
     return cols
 
 
@@ -444,7 +454,8 @@ def _ranking(book: _Book, result: Result) -> None:
 
 ROW_PT = 16.0  # every row of the 图表 sheet (fixed, so that page breaks can be planned)
 CHART_ROWS = 14  # a chart's height in rows
-PAGE_PT = 720.0  # usable height of a portrait A4 page at 100 % (297 mm less margins), with some room
+UNIT_CHART_ROWS = 12  # a category's column chart (units side by side) in rows
+PAGE_PT = 736.0  # usable height of a portrait A4 page at 100 % (842 pt less 0.7 + 0.6 inch margins, 748 pt)
 PAGE_WIDTH_PX = 690  # usable width of a portrait A4 page at 100 % (96 dpi), with some room
 WIDEST_PX_PER_UNIT = 9.4  # a column-width unit where Calibri is missing (LibreOffice falls back to DejaVu)
 
@@ -467,9 +478,10 @@ def names_too_long(names: list[str], chart_px: int) -> bool:
     return widest > slot * 0.9
 
 
-def bar_chart_rows(units: int) -> int:
-    """Rows of a horizontal bar chart for ``units`` bars: room for title and legend, 1.5 rows a unit."""
-    return max(10, 5 + math.ceil(units * 1.5))
+def bar_chart_rows(units: int, series: int = 2) -> int:
+    """Rows of a horizontal bar chart for ``units`` units of ``series`` bars each: room for title, axis and
+    legend, and about 0.55 row (9 pt) a bar."""
+    return max(8, 4 + math.ceil(units * series * 0.55))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:
@@ -641,39 +653,32 @@ def _charts(book: _Book, result: Result) -> None:
         first, last, col = spans[cat]
         units = [t for t in result.units if t.category == cat]
         horizontal = names_too_long([t.unit if t.returned else f"{t.unit}（未报送）" for t in units], chart_px)
-        height = bar_chart_rows(len(units)) if horizontal else CHART_ROWS
+        series = 3 if "序时目标" in spans[cat][2] else 2
+        height = bar_chart_rows(len(units), series) if horizontal else UNIT_CHART_ROWS
         r = flow.block(1 + height)
         heading(r, f"{cat}总积分与目标（数据见“{RANKING}”）", None)
         names = [RANKING, first, col["单位"], last, col["单位"]]
-        target = "序时目标" if "序时目标" in col else "年度目标"
+        # Targets are series of their own, styled apart from 总积分 (light fill, dashed coloured outline) and
+        # drawn beside its bar: the 总积分 labels sit at the end of their own bars, on no target.
+        targets = [("年度目标", "#E7E6E6", "#7F7F7F")]
+        if "序时目标" in col:
+            targets.insert(0, ("序时目标", "#FBE5D6", "#C00000"))
+        chart = book.wb.add_chart({"type": "bar" if horizontal else "column"})
+        chart.add_series({"name": "总积分", "categories": names,
+                          "values": [RANKING, first, col["总积分"], last, col["总积分"]],
+                          "fill": {"color": "#5B9BD5"}, "gap": 60,
+                          "data_labels": {"value": True, "num_format": "0.##", "position": "outside_end",
+                                          "font": _chart_font(8)}})
+        for head, fill, edge in targets:
+            chart.add_series({"name": head, "categories": names,
+                              "values": [RANKING, first, col[head], last, col[head]],
+                              "fill": {"color": fill}, "border": {"color": edge, "width": 1.25,
+                                                                  "dash_type": "dash"}})
         if horizontal:
-            chart = book.wb.add_chart({"type": "bar"})
-            chart.add_series({"name": "总积分", "categories": names,
-                              "values": [RANKING, first, col["总积分"], last, col["总积分"]],
-                              "fill": {"color": "#5B9BD5"}, "gap": 50,
-                              "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
-            chart.add_series({"name": target, "categories": names,
-                              "values": [RANKING, first, col[target], last, col[target]],
-                              "fill": {"none": True}, "border": {"color": "#C00000", "width": 1.25}})
             # In a bar chart xlsxwriter's y axis is the (vertical) category axis: first-ranked unit on top.
             chart.set_y_axis({"num_font": _chart_font(8), "reverse": True})
             chart.set_x_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         else:
-            chart = book.wb.add_chart({"type": "column"})
-            chart.add_series({"name": "总积分", "categories": names,
-                              "values": [RANKING, first, col["总积分"], last, col["总积分"]],
-                              "fill": {"color": "#5B9BD5"}, "gap": 60,
-                              "data_labels": {"value": True, "num_format": "0.##", "font": _chart_font(8)}})
-            line = book.wb.add_chart({"type": "line"})
-            targets = [("年度目标", "#7F7F7F", "dash")]
-            if "序时目标" in col:
-                targets.insert(0, ("序时目标", "#C00000", "solid"))
-            for head, color, dash in targets:
-                line.add_series({"name": head, "categories": names,
-                                 "values": [RANKING, first, col[head], last, col[head]],
-                                 "marker": {"type": "none"},
-                                 "line": {"color": color, "width": 1.75, "dash_type": dash}})
-            chart.combine(line)
             chart.set_x_axis({"num_font": dict(_chart_font(8), rotation=0)})
             chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         chart.set_title({"name": f"{cat}：总积分与目标", "name_font": _chart_font(11, True)})
@@ -799,7 +804,7 @@ def _ledger(book: _Book, result: Result) -> None:
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
             ("录用日期", 11), ("字数", 6), ("时长（分钟）", 6), ("得分", 7), ("经对口处室", 8),
-            ("来源（文件 / 行）", 24), ("台帐证明", 24), ("复印件或电子稿", 9)]
+            ("来源（文件 / 行）", 24), ("台帐证明", 24), (LEDGER_LINK, 5), ("复印件或电子稿", 9)]
     from .ledger import ledger_plan, proof_text
 
     plan = ledger_plan(result)
@@ -811,7 +816,7 @@ def _ledger(book: _Book, result: Result) -> None:
                              "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
     widths = [w for _, w in cols]
     base = [book.int, book.wrap, book.wrap, book.center, book.wrap, book.center, book.date, book.int,
-            book.pts_g, book.pts_g, book.center, book.wrap, book.wrap, book.center]
+            book.pts_g, book.pts_g, book.center, book.wrap, book.wrap, book.link, book.center]
     negative = base.copy()
     negative[9] = book.bad
     r = 3
@@ -822,16 +827,18 @@ def _ledger(book: _Book, result: Result) -> None:
                   f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), e.level,
                   (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars,
                   float(e.minutes) if e.minutes is not None else None, num(e.points), e.section,
-                  f"{e.source.file} 第{e.source.row}行", proof, None]
+                  f"{e.source.file} 第{e.source.row}行", proof, None, None]
         formats = negative if e.points < 0 else base
         height = wrapped_height(values, formats, widths)
         if height is not None:
             ws.set_row(r, height)
         for c, (v, fmt) in enumerate(zip(values, formats)):
-            if c == 12 and entry.copies:
-                ws.write_url(r, c, f"external:{entry.copies[0][1]}", book.wrap, string=proof)
-            elif c == 12 and e.link and proof == e.link and e.link.lower().startswith(("http://", "https://")):
-                ws.write_url(r, c, e.link, book.wrap, string=proof)
+            # The proof is printed as plain wrapped text: LibreOffice draws a link cell as one unbreakable
+            # field, cut at the cell's edge. The link itself sits in the narrow column beside it.
+            if c == 13 and entry.copies:
+                ws.write_url(r, c, f"external:{entry.copies[0][1]}", book.link, string=LINK_TEXT)
+            elif c == 13 and e.link and proof == e.link and e.link.lower().startswith(("http://", "https://")):
+                ws.write_url(r, c, e.link, book.link, string=LINK_TEXT)
             elif v is None or v == "":
                 ws.write_blank(r, c, None, fmt)
             elif isinstance(v, str):
@@ -845,7 +852,9 @@ def _ledger(book: _Book, result: Result) -> None:
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
     _note(book, ws, r + 1, cols,
           f"说明：只列本季度（{start.month}月1日至{end.month}月{end.day}日）录用日期内已计分的记录；"
-                   "区级媒体和区级批示不列入台帐；得分为本单位得分（含加倍，负数为倒扣），计分说明见“录用明细”。")
+                   "区级媒体和区级批示不列入台帐；得分为本单位得分（含加倍，负数为倒扣），计分说明见“录用明细”。"
+                   "“台帐证明”列为随报表找到的证明材料（证明文件名、链接或期号版面），“缺”为未找到，"
+                   f"“{LEDGER_LINK}”列可打开证明文件（已复制到台帐文件夹）或网页链接。")
 
 
 # ------------------------------------------------------------------ 月度报送 and the rest
