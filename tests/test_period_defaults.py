@@ -393,3 +393,25 @@ def test_an_as_of_date_after_today_is_honoured_with_a_warning(tmp_path):
     late = merge(root, year=2026, as_of=dt.date(2026, 12, 31), today=dt.date(2027, 1, 15))
     assert not [i for i in late.issues if i.code == "as_of_in_future"]
     assert [t.points for t in late.units] == [t.points for t in early.units]
+
+
+def test_a_folder_whose_year_record_is_gone_is_never_switched_to_the_as_of_year(tmp_path):
+    """zg-excel.toml deleted and no templates to tell the year: merge refuses and says how, never a 2027 report."""
+    from click.testing import CliRunner
+
+    from tests.conftest import copy_samples
+    from zg_excel.cli import cli
+    from zg_excel.workspace import Workspace, init_workspace
+
+    root = tmp_path / "w"
+    init_workspace(root, 2026)
+    copy_samples(root / "inbox")
+    Workspace(root).folder_file.unlink()
+    res = CliRunner().invoke(cli, ["merge", "-w", str(root), "--as-of", "2027-01-15", "-q"])
+    assert res.exit_code == 2, res.output
+    assert "没有记录考核年度" in res.output and "--year 2026" in res.output
+    assert not list((root / "output").glob("*汇总表*"))
+    res = CliRunner().invoke(cli, ["merge", "-w", str(root), "--year", "2026", "--as-of", "2027-01-15", "-q"])
+    assert res.exit_code in (0, 1), res.output
+    assert Workspace(root).recorded_year() == 2026
+    assert [p.name for p in (root / "output").glob("*汇总表*.xlsx")] == ["2026年组工信息考核汇总表.xlsx"]

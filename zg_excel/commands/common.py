@@ -96,15 +96,20 @@ def resolve_run(workdir: Path, year: int | None, as_of: dt.date | None, *, quiet
     """The run's year and as-of date: the folder's recorded year (recorded now from
     ``--year`` or the templates when an older folder has none, and said so), the as-of default, the
     year-end cap; a contradicting ``--year`` or an as-of date before the year is a :class:`SetupError`."""
-    from zg_excel.period import PeriodError, resolve_period
+    from zg_excel.period import PeriodError, current_date, default_as_of, resolve_period
     from zg_excel.rules import ConfigError
     from zg_excel.workspace import Workspace
 
     try:
-        choice = Workspace(workdir).resolve_year(year)
-        if choice is not None and choice.note:
+        ws = Workspace(workdir)
+        choice = ws.resolve_year(year)
+        if choice is None:  # never guess: an as-of date in January would silently start the next year
+            raise SetupError(f"工作目录没有记录考核年度（{ws.folder_file.name} 不存在，outbox 中也没有模板可以推断）。"
+                             f"请加上 --year 运行一次，如 --year {default_as_of(as_of or today or current_date()).year}，"
+                             f"年度会记入 {ws.folder_file.name}，以后不用再写")
+        if choice.note:
             click.echo(choice.note, err=True)
-        return resolve_period(choice.year if choice else year, as_of, today)
+        return resolve_period(choice.year, as_of, today)
     except (ConfigError, PeriodError) as exc:
         raise SetupError(str(exc)) from None
 
