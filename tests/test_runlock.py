@@ -108,3 +108,26 @@ def test_pid_reused_by_another_process_is_stale(tmp_path):
         lock_path(ws).write_text(json.dumps({"pid": _dead_pid(), "host": socket.gethostname()}))
     with workspace_lock(ws, wait=0):
         pass
+
+
+def test_a_full_disk_while_taking_the_lock_leaves_no_empty_lock_file(tmp_path, monkeypatch):
+    """ENOSPC while the lock's JSON is written: the half-made lock is removed, so the next run is not blocked."""
+    import errno
+
+    from zg_excel import runlock
+    from zg_excel.files import OutputError
+
+    ws = Workspace(tmp_path)
+    real_fsync = os.fsync
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(runlock.os, "fsync", full)
+    with pytest.raises((OutputError, OSError)):
+        with workspace_lock(ws, wait=0):
+            pass
+    assert not lock_path(ws).exists()
+    monkeypatch.setattr(runlock.os, "fsync", real_fsync)
+    with workspace_lock(ws, wait=0):  # the next run gets it at once
+        assert lock_path(ws).exists()

@@ -107,10 +107,15 @@ def _try_create(path: Path, info: dict) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(info, fh, ensure_ascii=False)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(info, fh, ensure_ascii=False)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:  # a full disk: no empty lock file may stay behind to block the next run
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
     return True
 
 
