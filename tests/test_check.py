@@ -352,3 +352,65 @@ def test_the_readme_demo_folder_is_ignored_by_git():
         assert done.returncode == 0
     else:
         assert "demo/" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+# ------------------------------------------------------------------ 台帐 proof files (as merge decides them)
+
+
+def _return_naming_a_proof(root: Path, out: Path) -> Path:
+    from tests.fill import fill_return
+    from zg_excel.template import write_template
+    from zg_excel.workspace import Workspace
+
+    rules, roster, catalog = Workspace(root).load()
+    tpl = root.parent / "tpl.xlsx"
+    write_template(tpl, unit="峡窝镇党委", year=2026, roster=roster, catalog=catalog, rules=rules)
+    events = [{"稿件标题": "有证明", "录用形式": "采用", "媒体名称": "郑州日报", "录用日期": dt.date(2026, 8, 5),
+               "证明材料": "x.pdf"},
+              {"稿件标题": "没证明", "录用形式": "采用", "媒体名称": "郑州日报", "录用日期": dt.date(2026, 8, 6)}]
+    return fill_return(tpl, out, events=events)
+
+
+def _proof_issues(fc) -> list[str]:
+    return [i.message for i in fc.issues if i.code.startswith("ledger")]
+
+
+@pytest.mark.parametrize("how", ["inbox", "files", "files_apart"])
+def test_check_agrees_with_merge_about_proof_files(here, how):
+    from tests.test_ledger import PDF
+    from zg_excel.merge import merge
+
+    inbox = here / "inbox" / "峡窝镇党委"
+    inbox.mkdir(parents=True)
+    ret = _return_naming_a_proof(here, inbox / "峡窝镇党委-8月.xlsx")
+    proof = inbox / "x.pdf"
+    proof.write_bytes(PDF)
+    if how == "inbox":
+        result = run("-w", here, "--year", 2026, "--as-of", AS_OF)
+        report = check_files([here / "inbox"], here, year=2026, as_of=AS_OF)
+    else:
+        if how == "files_apart":  # the return on the desk, its proof in another folder
+            (here / "desk").mkdir()
+            proof = proof.rename(here / "desk" / "x.pdf")
+        result = run("-w", here, "--year", 2026, "--as-of", AS_OF, ret, proof)
+        report = check_files([ret, proof], here, year=2026, as_of=AS_OF)
+    by_status = {fc.status: fc for fc in report.files}
+    assert set(by_status) == {MERGED, "台帐材料"}
+    back, pdf = by_status[MERGED], by_status["台帐材料"]
+    assert _proof_issues(back) == ["市级媒体“郑州日报”录用的“没证明”缺少台帐证明材料"]  # only the row without
+    assert pdf.unit == "峡窝镇党委" and pdf.format == "PDF" and not pdf.issues and not pdf.has_blocking
+    assert [ev.title for _, ev in pdf.proves] == ["有证明"]
+    text = result.output
+    assert "没有随报表收到" not in text and "不是电子表格" not in text and "按未报送统计" not in text
+    assert "台帐证明材料（PDF），属于峡窝镇党委" in text and "“有证明”" in text and "1个台帐证明材料" in text
+    if how == "inbox":  # merge says the same
+        merged = merge(here, year=2026, as_of=AS_OF)
+        assert [i.message for i in merged.issues if i.code.startswith("ledger")] == _proof_issues(back)
+
+
+def test_a_proof_file_checked_alone_is_reported_as_before(here):
+    from tests.test_ledger import PDF
+
+    (here / "x.pdf").write_bytes(PDF)
+    [fc] = check_files([here / "x.pdf"], here, year=2026, as_of=AS_OF).files
+    assert fc.status == SKIPPED and "PDF 文件" in fc.message

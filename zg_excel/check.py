@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
 from .intake.raw import FileFailure, IntakeLimits, RawBook
 from .issues import ERROR, INFO, WARNING, Issue
+from .ledger import LEDGER_FILE, ProofFile, classify, is_candidate
 from .merge import (
     FAILED,
     MERGED,
@@ -29,7 +30,7 @@ from .merge import (
     scan_inbox,
     score_books,
 )
-from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET
+from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET, EventRow
 from .period import resolve_period
 from .roster import Catalog, Roster, load_catalog, load_roster
 from .rules import Rules, load_rules
@@ -99,6 +100,7 @@ class FileCheck:
     credit: Fraction = Fraction(0)  # what liaison sections named in the file would receive
     issues: list[Issue] = field(default_factory=list)
     message: str = ""  # why it was not read / merged
+    proves: list[tuple[str, EventRow]] = field(default_factory=list)  # a proof file: (return, row) naming it
 
     @property
     def blocked_rows(self) -> int:
@@ -201,16 +203,39 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
             progress(done, len(files), names.get(path, path))
 
     got = _read([str(f) for f, _ in files], rules.limits, on_done)
-    checks = []
+
+    def score(f: Path, name: str, book, mtime, proofs: dict | None = None):
+        return score_books([(name, book, mtime)], year=year, as_of=as_of, rules=rules, roster=roster,
+                           catalog=catalog, workdir=Path(workdir), inbox=f.parent, proof_files=proofs)
+
+    read = []
     for f, name in files:
         book = got.get(str(f)) or FileFailure(str(f), "crashed", "读取过程异常中断，未能读取")
         try:
             mtime = dt.datetime.fromtimestamp(f.stat().st_mtime).replace(microsecond=0)
         except OSError:
             mtime = None
-        result = score_books([(name, book, mtime)], year=year, as_of=as_of, rules=rules, roster=roster,
-                             catalog=catalog, workdir=Path(workdir), inbox=f.parent)
+        read.append((f, name, book, mtime, score(f, name, book, mtime)))
+    # The 台帐 proof files among the files checked, decided once as merge decides them (zg_excel.ledger):
+    # each return is checked with its unit's proof files beside it, and a proof file is not a failed return.
+    candidates = [name for _, name, book, _, _ in read if isinstance(book, FileFailure) and is_candidate(name, book.code)]
+    returns = [r for *_, result in read for r in result.returns]
+    proofs = classify(candidates, returns, roster, Path("."), rules,
+                      paths={name: f for f, name, *_ in read}) if candidates and returns else {}
+    proved: dict[str, list[tuple[str, EventRow]]] = {rel: [] for rel in proofs}
+    checks: list[FileCheck | None] = []
+    for f, name, book, mtime, result in read:
+        if name in proofs:
+            checks.append(None)  # after the returns (which rows it proves)
+            continue
+        units = {r.unit for r in result.returns}
+        mine = {rel: replace(p, rows=[]) for rel, p in proofs.items() if p.unit in units}
+        if mine:
+            result = score(f, name, book, mtime, mine)
+            for rel, p in mine.items():
+                proved[rel].extend((name, ev) for ev in p.rows)
         checks.append(file_check(f, name, result))
+    checks = [fc or proof_check(f, name, proofs[name], proved[name]) for fc, (f, name, *_) in zip(checks, read)]
     for where, failure in problems:
         result = score_books([(failure.path, failure, None)], year=year, as_of=as_of, rules=rules, roster=roster,
                              catalog=catalog, workdir=Path(workdir), inbox=where.parent)
@@ -219,8 +244,18 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
                        catalog_source=catalog.source)
 
 
+def proof_check(path: Path, name: str, proof: ProofFile, rows: list[tuple[str, EventRow]]) -> FileCheck:
+    """A 台帐 proof file among the files checked: whose it is and which rows name it."""
+    fc = FileCheck(path=path, name=name, status=LEDGER_FILE, unit=proof.unit, format=proof.kind,
+                   message=proof.problem, proves=rows)
+    if not rows:
+        fc.issues.append(Issue(INFO, "ledger_unnamed", "没有哪一行的“证明材料”填写了这个文件名", file=name,
+                               unit=proof.unit, fix="请在对应录用行的“证明材料”中填写该文件名"))
+    return fc
+
+
 def file_check(path: Path, name: str, result) -> FileCheck:
-    report = result.files[0]
+    report = next((r for r in result.files if r.relpath == name), result.files[0])
     fc = FileCheck(path=path, name=name, status=report.status, unit=report.unit, found_by=report.found_by,
                    format=report.format, message=report.message)
     fc.issues = sorted((i for i in result.issues if i.code not in _NOT_ABOUT_THE_FILE), key=Issue.sort_key)
@@ -263,6 +298,10 @@ def _issue_lines(n: int, issue: Issue, detailed: bool) -> list[str]:
 
 
 def verdict(fc: FileCheck) -> str:
+    if fc.status == LEDGER_FILE:
+        if fc.message:
+            return f"台帐证明材料，但{fc.message}：请改发PDF、图片（JPG/PNG）或Word/WPS文档。"
+        return "台帐证明材料，随报表报送即可。"
     if fc.status == SKIPPED:
         return "不是报送文件，已跳过。"
     if fc.status in (FAILED, REJECTED):
@@ -290,7 +329,10 @@ def render_check_text(report: CheckReport) -> str:
     for n, fc in enumerate(report.files, start=1):
         lines.append("")
         lines.append(f"【{n}】{fc.name}")
-        if fc.status in (MERGED,) or fc.unit:
+        if fc.status == LEDGER_FILE:
+            lines.append(f"  台帐证明材料（{fc.format or '类型不符'}），属于{fc.unit}")
+            lines.extend(f"  证明：{where} 第{ev.line}行“{ev.title or ''}”" for where, ev in fc.proves)
+        elif fc.status in (MERGED,) or fc.unit:
             how = FOUND_BY_ZH.get(fc.found_by, fc.found_by)
             lines.append(f"  填报单位：{fc.unit}" + (f"（{how}）" if how else ""))
         if fc.status == MERGED:
@@ -319,5 +361,8 @@ def render_check_text(report: CheckReport) -> str:
     skipped = sum(1 for f in report.files if f.status == SKIPPED)
     if skipped:
         summary += f"，{skipped}个不是报送文件"
+    proofs = sum(1 for f in report.files if f.status == LEDGER_FILE)
+    if proofs:
+        summary += f"，{proofs}个台帐证明材料"
     lines.append(summary + "。")
     return "\n".join(lines)

@@ -158,7 +158,7 @@ def _head(path: Path) -> tuple[int, bytes]:
 
 
 def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox: Path,
-             rules: Rules) -> dict[str, ProofFile]:
+             rules: Rules, paths: dict[str, Path] | None = None) -> dict[str, ProofFile]:
     """The proof files among ``candidates`` (inbox-relative paths of files not read as workbooks).
 
     A file is a unit's proof file when it lies in a folder named for the unit
@@ -166,7 +166,8 @@ def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox
     several units' returns with the unit's name in its file name or its name in
     a 证明材料 cell of that unit — of a unit that sent a return. Anything else (a
     lone ``.doc`` named by no row, a unit's only file) is not a proof file: the
-    caller reports it as before.
+    caller reports it as before. ``paths`` gives the real path of a candidate that is not
+    ``inbox / relpath`` (``check`` of files from several folders).
     """
     dirs: dict[str, set[str]] = {}  # folder (inbox-relative, '' = inbox) → units with a return there
     named: dict[str, set[str]] = {}  # loose file name → units whose rows name it
@@ -198,14 +199,15 @@ def classify(candidates: list[str], returns: list[Return], roster: Roster, inbox
                     unit = next(iter(naming))
         if unit is None or unit not in returned:
             continue  # a unit that sent no return: its lone document is reported as before (not a spreadsheet)
-        size, head = _head(inbox / rel)
+        real = (paths or {}).get(rel) or inbox / rel
+        size, head = _head(real)
         if size < 0:
             continue
         kind = sniff_proof(head, rel)
         if not kind and p.suffix.lower() not in PROOF_SUFFIXES and \
                 not (named.get(_loose(p.name), set()) | named.get("\0" + _stem(p.name), set())):
             continue  # not a proof type and named by no row: not the 台帐's (listed as before)
-        out[rel] = ProofFile(rel, inbox / rel, unit, size, kind, max_bytes)
+        out[rel] = ProofFile(rel, real, unit, size, kind, max_bytes)
     return out
 
 

@@ -239,8 +239,10 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
 
 def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.datetime | None]], *, year: int,
                 as_of: dt.date, rules: Rules, roster: Roster, catalog: Catalog,
-                workdir: Path = Path("."), inbox: Path = Path(".")) -> Result:
-    """Turn read workbooks (relative path, book or failure, file time) into a scored ``Result``."""
+                workdir: Path = Path("."), inbox: Path = Path("."), proof_files: dict | None = None) -> Result:
+    """Turn read workbooks (relative path, book or failure, file time) into a scored ``Result``.
+
+    ``proof_files`` (relpath → ``ledger.ProofFile``): proof files decided by the caller, beside those found here."""
     issues = IssueLog()
     files: list[FileReport] = []
     returns: list[Return] = []
@@ -251,6 +253,7 @@ def score_books(items: list[tuple[str, RawBook | ParsedBook | FileFailure, dt.da
     for relpath, got, mtime in queue:
         if relpath is None:  # every return read: the proof files (zg_excel.ledger); the other files as before
             proofs = classify([t[0] for t in deferred], returns, roster, inbox, rules) if deferred else {}
+            proofs.update(proof_files or {})
             files.extend(FileReport(p.relpath, LEDGER_FILE, unit=p.unit, message=p.kind or p.problem)
                          for p in proofs.values())
             queue.extend(t for t in deferred if t[0] not in proofs)
