@@ -147,3 +147,124 @@ def test_pages_look_right(printed, tmp_path):
     subprocess.run([tool("pdftoppm"), "-r", "30", "-png", str(pdf), str(tmp_path / "p")], check=True, timeout=120)
     pngs = sorted(tmp_path.glob("p-*.png"))
     assert pngs and all(p.stat().st_size > 2000 for p in pngs)
+
+
+# ------------------------------------------------------------------ the samples, as a reviewer prints them
+
+
+def pdf_words(pdf, page: int) -> tuple[float, float, list[tuple[float, float, float, float, str]]]:
+    """(page width, page height, words with their boxes) of one page, from ``pdftotext -bbox``."""
+    html = subprocess.run([tool("pdftotext"), "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
+                          capture_output=True, text=True, timeout=60).stdout
+    size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', html)
+    words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in
+             re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
+    return float(size.group(1)), float(size.group(2)), words
+
+
+def raw_text(pdf, page: int) -> str:
+    return subprocess.run([tool("pdftotext"), "-f", str(page), "-l", str(page), "-raw", str(pdf), "-"],
+                          capture_output=True, text=True, timeout=60).stdout
+
+
+def page_numbers(pages: list[str], sheet: str) -> list[int]:
+    return [i for i, p in enumerate(pages, start=1) if p in sheet_pages(pages, sheet)]
+
+
+@pytest.fixture(scope="module", params=["2026-09-30", "2026-12-31"])
+def samples_printed(request, tmp_path_factory):
+    """The sample returns merged as of a quarter end and the year end, the summary printed by LibreOffice."""
+    from click.testing import CliRunner
+
+    from tests.conftest import copy_samples
+    from zg_excel.cli import cli
+    from zg_excel.workspace import init_workspace
+
+    root = tmp_path_factory.mktemp("samples") / "2026组工信息"
+    init_workspace(root)
+    copy_samples(root / "inbox")
+    res = CliRunner().invoke(cli, ["merge", "-w", str(root), "--year", "2026", "--as-of", request.param,
+                                   "--date", "2026-10-09", "-q"])
+    assert res.exit_code in (0, 1), res.output
+    path = next(p for p in (root / "output").glob("*汇总表*.xlsx") if not p.name.startswith("."))
+    pdf = to_pdf(path, path.parent)
+    return request.param, path, pdf, page_texts(pdf)
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_ledger_cells_print_whole(samples_printed):
+    """Every 台帐 cell's full text is printed, and a proof's text stays inside its column (issue 16 column)."""
+    as_of, path, pdf, pages = samples_printed
+    numbers = page_numbers(pages, S.LEDGER)
+    assert numbers
+    printed = _squash("".join(raw_text(pdf, n) for n in numbers))
+    ws = openpyxl.load_workbook(path)[S.LEDGER]
+    head = [c.value for c in ws[3]]
+    cells = [str(c.value) for row in ws.iter_rows(min_row=4) for c in row
+             if isinstance(c.value, str) and c.value.strip()]
+    for text in cells:
+        assert _squash(text) in printed, text
+    assert "“缺”为未找到" in printed
+    if as_of != "2026-09-30":
+        return  # the samples have no fourth-quarter adoptions: an empty 台帐
+    assert len(cells) > 20
+    proofs = [r[head.index("台帐证明")].value for r in ws.iter_rows(min_row=4)]
+    assert any(p and p.endswith(".pdf") for p in proofs) and any(p and p.endswith(".png") for p in proofs)
+    for n in numbers:
+        _, _, words = pdf_words(pdf, n)
+        proof_head = next(w for w in words if w[4] == "台帐证明")
+        link_head = next(w for w in words if w[4] == S.LEDGER_LINK)
+        inside = [w for w in words if proof_head[0] - 60 < w[0] < link_head[0] and w[1] > proof_head[3]]
+        assert inside
+        for w in inside:
+            assert w[2] < link_head[0], w  # no text runs past the 台帐证明 cell into the 链接 column
+
+
+def test_short_months_never_split(samples_printed):
+    """Each 报送不足月份 value of the 排名总表 is printed whole (no '10' / '—12月' across lines), on one page."""
+    as_of, path, pdf, pages = samples_printed
+    numbers = page_numbers(pages, S.RANKING)
+    assert len(numbers) == 1
+    raw = raw_text(pdf, numbers[0])
+    ws = openpyxl.load_workbook(path)[S.RANKING]
+    col = [c.value for c in ws[3]].index("报送不足月份")
+    values = [r[col].value for r in ws.iter_rows(min_row=4) if isinstance(r[col].value, str) and "月" in r[col].value]
+    assert values
+    if as_of == "2026-12-31":
+        assert any("—" in v and "、" in v for v in values)  # the long kind: "2月、7月、10—12月"
+    for v in values:
+        assert v in raw, v
+
+
+def test_chart_pages_are_used(samples_printed):
+    """The 图表 pages: as few as the blocks need, and every page but the last filled to its lower part."""
+    as_of, _, pdf, pages = samples_printed
+    numbers = page_numbers(pages, S.CHARTS)
+    assert 1 <= len(numbers) <= 3, numbers
+    for n in numbers[:-1]:
+        _, height, words = pdf_words(pdf, n)
+        body = [w for w in words if w[3] < height - 0.6 * 72]  # less the footer
+        assert max(w[3] for w in body) > 0.7 * height, (n, max(w[3] for w in body) / height)
+    text = "\n".join(pages[n - 1] for n in numbers)
+    for cat in ("镇街", "其他党工委", "科室"):
+        assert f"{cat}：总积分与目标" in text
+
+
+def test_charts_show_targets_apart_from_labels(printed):
+    """Every per-category chart has 总积分 labelled outside its bars and each target as an unlabelled series."""
+    _, path, _ = printed
+    with zipfile.ZipFile(path) as z:
+        charts = [z.read(n).decode() for n in z.namelist() if re.match(r"xl/charts/chart\d+\.xml$", n)]
+    units = [c for c in charts if "总积分与目标" in c]
+    assert len(units) == 3
+    for c in units:
+        series = re.findall(r"<c:ser>.*?</c:ser>", c, re.S)
+        names = [re.search(r"<c:f>[^<]*</c:f>|<c:v>([^<]*)</c:v>", s).group(0) for s in series]
+        assert len(series) == 3, names  # 总积分, 序时目标, 年度目标 (a quarter-end run)
+        assert "<c:showVal val=\"1\"/>" in series[0]  # at the bar's end (the default, written only if not)
+        assert re.findall(r'<c:dLblPos val="(\w+)"/>', series[0]) in ([], ["outEnd"])
+        assert all("<c:dLbls>" not in s for s in series[1:])
+        assert all("<a:prstDash" in s for s in series[1:])  # dashed outline: a target, not a score
