@@ -272,6 +272,36 @@ def test_text_lines_grow_rows():
     assert S.text_lines("短", 10) == 1
     assert S.text_lines("很长的标题" * 6, 20) >= 3
     assert S.text_lines("a\nb", 20) == 2
+    # CJK (and full-width dashes/quotes) count two units, ASCII one: 11 CJK = 22 units fill two lines of 20.
+    assert S.text_units("组织科2026—“x”") == 3 * 2 + 4 + 2 + 2 * 2 + 1
+    assert S.text_lines("信" * 11, 20) == 2 and S.text_lines("a" * 19, 20) == 1
+
+
+def test_ledger_rows_tall_enough_and_links_apart(workbook):
+    """Every 台帐 row is as tall as its longest wrapped cell needs; a proof's link sits in the 链接 column
+    (its 台帐证明 cell is plain text, which LibreOffice wraps)."""
+    _, path = workbook
+    ws = openpyxl.load_workbook(path)[S.LEDGER]
+    head = [c.value for c in ws[3]]
+    widths = {}  # column index → width as set (xlsxwriter writes equal neighbours as one <col min max>)
+    for dim in ws.column_dimensions.values():
+        for c in range(dim.min, dim.max + 1):
+            widths[c - 1] = dim.width - 0.71  # less the padding xlsxwriter adds
+    proof, link = head.index("台帐证明"), head.index(S.LEDGER_LINK)
+    checked = linked = 0
+    for row in ws.iter_rows(min_row=4, max_row=ws.max_row - 2):
+        if not isinstance(row[0].value, int):
+            continue
+        need = max(S.text_lines(c.value, widths[c.column - 1]) for c in row
+                   if isinstance(c.value, str) and c.alignment.wrap_text)
+        height = ws.row_dimensions[row[0].row].height or 15
+        assert height >= need * S.LINE_PT, (row[0].row, need, height)
+        assert row[proof].hyperlink is None
+        if row[link].hyperlink is not None:
+            assert row[link].value == S.LINK_TEXT and row[proof].value not in ("缺", None)
+            linked += 1
+        checked += 1
+    assert checked > 10 and linked >= 2
 
 
 # ------------------------------------------------------------------ LibreOffice
