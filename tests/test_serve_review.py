@@ -3,9 +3,11 @@ return, and the signed parse cache (a tampered cache file is never unpickled).""
 
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 import shutil
 
+import openpyxl
 import pytest
 
 from tests.serve_kit import AS_OF, UNIT_A, UNIT_B, YEAR, good_return, make_workdir
@@ -116,3 +118,101 @@ def test_pdf_image_and_word_are_named_for_what_they_are(tmp_path):
         (tmp_path / name).write_bytes(data)
         got = read_book(str(tmp_path / name), IntakeLimits())
         assert got.code == "not_spreadsheet" and f"（{what}）" in got.message and "纯文本" not in got.message
+
+
+# ------------------------------------------------------------------ 台帐 proof files uploaded on the unit page
+
+
+def _return_naming(site, out, proof_name: str):
+    from tests.fill import fill_return
+    from tests.serve_kit import template_for
+
+    events = [{"稿件标题": "有证明的稿件", "录用形式": "采用", "媒体名称": "郑州日报", "录用日期": dt.date(YEAR, 8, 5),
+               "证明材料": proof_name},
+              {"稿件标题": "另一篇", "录用形式": "采用", "媒体名称": "郑州日报", "录用日期": dt.date(YEAR, 8, 6)}]
+    return fill_return(template_for(site.root, UNIT_A), out, events=events, saved=dt.datetime(YEAR, 9, 2, 9, 0))
+
+
+def _section(text: str, name: str) -> str:
+    start = text.index(f". {name}</h2>")
+    return text[start:text.index("</section>", start)]
+
+
+def test_a_proof_file_uploaded_beside_the_return_is_matched_by_merge(site, tmp_path):
+    from tests.test_ledger import PDF
+    from zg_excel.serve.store import run_merge
+    from zg_excel.workspace import Workspace
+
+    page = site.client.get(site.path(UNIT_A)).text
+    assert ".pdf" in page and ".png" in page and ".docx" in page  # the file input accepts proof files
+    ret = _return_naming(site, tmp_path / "八月.xlsx", "x.pdf")
+    r = site.upload(UNIT_A, [(ret, "八月.xlsx"), (PDF, "x.pdf")])
+    assert "2 个已保存，0 个未保存" in r.text
+    proof = _section(r.text, "x.pdf")
+    assert "已收到台帐证明材料（PDF），保存为：台帐/x.pdf" in proof
+    assert "第4行“有证明的稿件”" in proof or "“有证明的稿件”" in proof
+    assert "另一篇" not in proof
+    assert f"{UNIT_A}/台帐/x.pdf" in site.inbox_files()
+    audit = {a["name"]: a for a in site.audit()}
+    assert audit["x.pdf"]["result"] == "accepted" and audit["x.pdf"]["stored"] == f"{UNIT_A}/台帐/x.pdf"
+    assert audit["x.pdf"]["kind"] == "台帐证明材料" and audit["x.pdf"]["sha256"]
+    # the unit page lists it
+    assert "台帐/x.pdf" in site.client.get(site.path(UNIT_A)).text
+
+    # the merge counts it as the unit's proof file and matches the row
+    result, _ = run_merge(site.root, year=YEAR, as_of=AS_OF)
+    row = next(e for e in result.events if e.title == "有证明的稿件")
+    proof_of = result.ledger.of(row)
+    assert [f.relpath for f in proof_of.usable_files] == [f"{UNIT_A}/台帐/x.pdf"]
+    assert [f.status for f in result.files if f.relpath.endswith("x.pdf")] == ["台帐材料"]
+    assert not [i for i in result.issues if i.code == "ledger_missing" and i.row == row.line]
+    assert not [i for i in result.issues if i.code == "not_spreadsheet"]
+    wb = openpyxl.load_workbook(Workspace(site.root).summary_path(YEAR))
+    ws = wb["台帐"]
+    head = [c.value for c in ws[3]]
+    col = head.index("台帐证明")
+    shown = {r[2].value: r[col].value for r in ws.iter_rows(min_row=4) if r[2].value}
+    assert shown["有证明的稿件"].endswith("有证明的稿件.pdf") and shown["另一篇"] == "缺"
+
+
+def test_proof_uploaded_again_is_numbered_and_one_named_by_no_row_says_so(site, tmp_path):
+    from tests.test_ledger import PDF, png
+
+    site.upload(UNIT_A, [(_return_naming(site, tmp_path / "八月.xlsx", "x.pdf"), "八月.xlsx")])
+    site.upload(UNIT_A, [(PDF, "x.pdf")])
+    r = site.upload(UNIT_A, [(PDF + b"%2", "/home/me/x.pdf"), (png(), "../../截图 .png")])
+    stored = site.inbox_files()
+    assert f"{UNIT_A}/台帐/x.pdf" in stored and f"{UNIT_A}/台帐/x（2）.pdf" in stored  # never overwritten
+    assert f"{UNIT_A}/台帐/截图 .png" in stored
+    assert (site.root / "inbox" / UNIT_A / "台帐" / "x.pdf").read_bytes() == PDF
+    assert "没有哪一行的“证明材料”填写了“截图 .png”" in _section(r.text, "截图 .png")
+
+
+def test_a_proof_before_any_return_waits_for_it(site):
+    from tests.test_ledger import PDF
+
+    r = site.upload(UNIT_A, [(PDF, "x.pdf")])
+    assert "已收到台帐证明材料" in r.text and "还没有收到本单位的报表" in r.text
+
+
+def test_anything_else_or_too_large_is_refused_and_nothing_stored(site):
+    import io
+    import zipfile
+
+    from tests.test_ledger import PDF
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("a.txt", "x")
+    exe = b"MZ\x90\x00" + b"\x00" * 200
+    rules = site.root / "rules.toml"
+    text = rules.read_text(encoding="utf-8")
+    assert "max_proof_mb = 50" in text
+    rules.write_text(text.replace("max_proof_mb = 50", "max_proof_mb = 0.001"), encoding="utf-8")
+    small = Site(site.root)  # the server restarted with the new rules
+    r = small.upload(UNIT_A, [(exe, "x.exe"), (buf.getvalue(), "证明.zip"), (PDF + b"%" * 2000, "大.pdf")])
+    assert "0 个已保存，3 个未保存" in r.text
+    assert "不是台帐证明材料" in _section(r.text, "x.exe") and "不是台帐证明材料" in _section(r.text, "证明.zip")
+    assert "台帐证明材料过大" in _section(r.text, "大.pdf") and "上限 0.001 MB" in r.text
+    assert small.inbox_files() == []
+    assert [a["result"] for a in small.audit()] == ["refused"] * 3

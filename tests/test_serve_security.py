@@ -316,11 +316,12 @@ def test_content_is_sniffed_whatever_the_extension(site, files, tmp_path):
     r = site.upload(UNIT_A, [(png, "照片.xlsx"), (docx, "通知.xlsx"), (b"", "空.xlsx"), (files["good_a"], "报表.txt")])
     assert r.status_code == 200
     audit = site.audit()
-    assert [a["result"] for a in audit] == ["refused", "refused", "refused", "accepted"]
-    assert all(a["reason"] for a in audit[:3])
+    assert [a["result"] for a in audit] == ["accepted", "refused", "refused", "accepted"]
+    assert all(a["reason"] for a in audit[1:3])
     assert "文件是空的" in r.text
-    stored = site.inbox_files()
-    assert len(stored) == 1 and stored[0].endswith(".xlsx")  # named by its content, not by the client
+    stored = site.inbox_files()  # named by their content, not by the client: a picture is a 台帐 proof file
+    assert len(stored) == 2 and stored[1].endswith(".xlsx") and stored[0] == f"{UNIT_A}/台帐/照片.png"
+    assert [a["kind"] for a in audit] == ["台帐证明材料", "报表", "报表", "报表"]
 
 
 def test_no_client_path_reaches_the_file_system(site, files):

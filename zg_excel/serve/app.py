@@ -83,7 +83,10 @@ def _outcome_view(o: Outcome) -> dict:
     fc = o.check
     view = {"name": o.name, "accepted": o.accepted, "reason": o.reason, "check": fc,
             "stored_name": o.stored.rsplit("/", 1)[-1], "months": _months_text(o.months), "groups": [],
-            "rows": [], "verdict": "", "found_by": "", "events_line": "", "subs_line": ""}
+            "rows": [], "verdict": "", "found_by": "", "events_line": "", "subs_line": "",
+            "proof": o.proof, "proves": o.proves, "proof_waiting": o.proof_waiting}
+    if o.proof and o.accepted:
+        view["stored_name"] = o.stored.split("/", 1)[-1]  # 台帐/<name>: below the unit's own folder
     if fc is None:
         return view
     if not o.accepted:  # a refusal says only that, why and what to do: nothing of what it would have counted
@@ -218,7 +221,11 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         mine = desk.unit_entries(unit)
         files = [{"name": e.relpath.rsplit("/", 1)[-1], "time": e.mtime.strftime("%Y-%m-%d %H:%M"),
                   "size": f"{e.size / 1024:.0f} KB"} for e in sorted(mine, key=lambda e: e.mtime_ns, reverse=True)]
-        points = fmt(desk.unit_total(unit, desk.items_of(mine))) if mine else "0"
+        entries = desk.scan()
+        proofs = desk.proof_entries(unit, entries)
+        files += [{"name": e.relpath.split("/", 1)[-1], "time": e.mtime.strftime("%Y-%m-%d %H:%M"),
+                   "size": f"{e.size / 1024:.0f} KB"} for e in sorted(proofs, key=lambda e: e.relpath)]
+        points = fmt(desk.unit_total(unit, desk.items_of(mine + proofs))) if mine else "0"
         return page("unit", files=files, points=points, **unit_page_ctx(unit, token))
 
     @app.route("/u/<token>/upload", methods=["POST"])

@@ -31,9 +31,10 @@ ul{margin:4px 0;padding-left:22px}
 UPLOAD_FORM = """<section><h2>上传报表</h2>
 <form method="post" action="{{ base }}upload" enctype="multipart/form-data">
 <input type="hidden" name="csrf" value="{{ csrf }}">
-<input type="file" name="files" multiple required accept=".xlsx,.xlsm,.xls,.et,.ods,.csv">
+<input type="file" name="files" multiple required accept=".xlsx,.xlsm,.xls,.et,.ods,.csv,.pdf,.png,.jpg,.jpeg,.gif,.bmp,.tif,.tiff,.webp,.doc,.docx,.wps,.ofd">
 <button type="submit">上传并检查</button></form>
-<p class="muted">可一次选择多个文件；每个文件不超过 {{ max_mb }} MB。上传后立即显示读取、检查和计分结果；
+<p class="muted">可一次选择多个文件：报表，以及市级以上录用稿件的台帐证明材料（电子稿或扫描件：PDF、图片或Word/WPS文档，
+文件名与报表“证明材料”一栏所填一致）；每个文件不超过 {{ max_mb }} MB。上传后立即显示读取、检查和计分结果；
 能够合并的文件自动保存，供区委组织部汇总。发现问题可修改后随时重新上传，以最新的文件为准。</p></section>"""
 
 UNIT = """{% extends "base" %}{% block body %}
@@ -49,7 +50,12 @@ RESULT = """{% extends "base" %}{% block body %}
 {% for o in outcomes %}
 <section class="file{% if not o.accepted %} refused{% endif %}">
 <h2>{{ loop.index }}. {{ o.name }}</h2>
-{% if o.accepted %}<p class="ok">已收到并保存（保存为：{{ o.stored_name }}）。</p>
+{% if o.accepted and o.proof %}<p class="ok">已收到台帐证明材料（{{ o.proof }}），保存为：{{ o.stored_name }}。</p>
+{% if o.proves %}<p>报表中填写了这个文件的行：</p><ul>{% for f, line, title in o.proves %}
+<li>{{ f }} 录用登记第{{ line }}行“{{ title }}”</li>{% endfor %}</ul>
+{% elif o.proof_waiting %}<p class="warn">还没有收到本单位的报表。请上传报表，并在对应录用行的“证明材料”中填写文件名“{{ o.stored_name.rsplit('/', 1)[-1] }}”。</p>
+{% else %}<p class="warn">本单位报表中还没有哪一行的“证明材料”填写了“{{ o.stored_name.rsplit('/', 1)[-1] }}”。请在对应录用行填写该文件名后重新上传报表。</p>{% endif %}
+{% elif o.accepted %}<p class="ok">已收到并保存（保存为：{{ o.stored_name }}）。</p>
 {% else %}<p class="bad">未保存：{{ o.reason }}</p>{% endif %}
 {% if o.accepted and o.check and o.check.unit %}
 <p>填报单位：<b>{{ o.check.unit }}</b>{% if o.found_by %}（{{ o.found_by }}）{% endif %}；
@@ -57,7 +63,7 @@ RESULT = """{% extends "base" %}{% block body %}
 <p>{{ o.events_line }}<br>{{ o.subs_line }}</p>
 {% endif %}
 {% if o.verdict %}<p>结论：{{ o.verdict }}</p>{% endif %}
-{% if o.accepted %}<p>对本单位积分的影响：报送前 <b>{{ o.before }}</b> 分，加上本文件后 <b>{{ o.after }}</b> 分，{{ o.delta }}。</p>{% endif %}
+{% if o.accepted and not o.proof %}<p>对本单位积分的影响：报送前 <b>{{ o.before }}</b> 分，加上本文件后 <b>{{ o.after }}</b> 分，{{ o.delta }}。</p>{% endif %}
 {% for title, group in o.groups %}
 <h3 class="{{ 'bad' if title == '需要修改' else 'warn' }}">{{ title }}（{{ group|length }}处）</h3>
 <table><tr><th>位置</th><th>问题</th><th>修改方法</th></tr>

@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ..check import FileCheck, file_check
 from ..intake.raw import FileFailure, RawBook
 from ..intake.sniff import sniff_bytes
+from ..ledger import PROOF_SUFFIXES, ProofFile, sniff_proof
 from ..merge import list_inbox, score_books
 from ..period import resolve_period
 from ..model import EventRow
@@ -48,7 +49,8 @@ _SNIFF_ZH = {
     "numbers": "这是苹果 Numbers 文件，请在 Numbers 中导出为 Excel 工作簿（.xlsx）后重新上传",
     "html": "这是网页文件（HTML），并不是真正的 Excel 工作簿，请用 Excel 或 WPS 打开后“另存为” Excel 工作簿（.xlsx）再上传",
     "corrupt": "文件已损坏或格式不完整，无法打开，请用 Excel 或 WPS 打开后“另存为” Excel 工作簿（.xlsx）再上传",
-    "not_spreadsheet": "文件内容不是电子表格（可能发错了文件），请上传 Excel 工作簿（.xlsx）",
+    "not_spreadsheet": "文件内容不是电子表格，也不是台帐证明材料（PDF、图片或Word/WPS文档），可能发错了文件。"
+                       "报表请上传 Excel 工作簿（.xlsx）",
 }
 
 
@@ -58,6 +60,25 @@ def _server_secret(workdir: Path) -> bytes:
         return bytes.fromhex(load_store(workdir).csrf_key)
     except (OSError, ValueError):
         return b""
+
+
+PROOF_FOLDER = "台帐"  # inbox/<unit>/台帐/: the unit's proof files uploaded on its page
+_PROOF_EXT = {"PDF": ".pdf", "Word/WPS文档": ".docx", "OFD文档": ".ofd"}
+_IMAGE_EXT = ((b"\x89PNG", ".png"), (b"\xff\xd8\xff", ".jpg"), (b"GIF8", ".gif"), (b"BM", ".bmp"),
+              (b"II*\x00", ".tif"), (b"MM\x00*", ".tif"), (b"RIFF", ".webp"))
+
+
+def proof_name(client_name: str, kind: str, data: bytes) -> str:
+    """The stored name of a proof file: the client's file name made safe (the 证明材料 column names files
+    by name), with an extension of its type when the client's is none of the proof types."""
+    name = safe_filename(client_name).lstrip(".") or "证明材料"
+    suffix = PurePosixPath(name).suffix
+    if suffix.lower() in PROOF_SUFFIXES:
+        return name
+    ext = _PROOF_EXT.get(kind) or next((e for magic, e in _IMAGE_EXT if data.startswith(magic)), ".bin")
+    if suffix[1:].isascii() and suffix[1:].isalpha() and len(suffix) <= 6:  # 照片.xlsx: an extension, replaced
+        name = name[:-len(suffix)]
+    return safe_filename(name + ext)
 
 
 def sha256(data: bytes) -> str:
@@ -160,6 +181,9 @@ class Outcome:
     reason: str = ""  # why it was refused
     stored: str = ""  # inbox relpath when accepted
     checked_as: str = ""  # the server's name of the file while it was checked (never shown)
+    proof: str = ""  # a 台帐 proof file: its type (PDF / 图片 / Word/WPS文档 / OFD文档)
+    proves: list[tuple[str, int, str]] = field(default_factory=list)  # (return, row, title) naming it
+    proof_waiting: bool = False  # the unit has no return yet: it counts as its proof once one arrives
     check: FileCheck | None = None
     events: list[EventRow] = field(default_factory=list)
     months: list[tuple[int, int]] = field(default_factory=list)
@@ -289,6 +313,7 @@ class Desk:
 
         now = dt.datetime.now().replace(microsecond=0)
         outcomes: list[Outcome] = []
+        proofs: list[tuple[Outcome, bytes]] = []  # 台帐 proof files: stored after the returns of the same upload
         staged: dict[str, tuple[Outcome, Path, str]] = {}  # staged path -> (outcome, path, ext)
         for name, data in files:
             shown = os.path.basename(name.replace("\\", "/"))[:200] or "（无文件名）"
@@ -300,8 +325,12 @@ class Desk:
                 continue
             out.sha = sha256(data)
             sniffed = sniff_bytes(data, shown)
-            if sniffed.kind not in _EXT:  # the kinds the readers read
-                out.reason = _SNIFF_ZH.get(sniffed.kind, _SNIFF_ZH["not_spreadsheet"]) 
+            if sniffed.kind not in _EXT:  # the kinds the readers read; else perhaps a 台帐 proof file
+                out.proof = sniff_proof(data[:16], shown) if sniffed.kind in ("not_spreadsheet", "corrupt") else ""
+                if out.proof:
+                    proofs.append((out, data))
+                else:
+                    out.reason = _SNIFF_ZH.get(sniffed.kind, _SNIFF_ZH["not_spreadsheet"])
                 continue
             ext = _EXT[sniffed.kind]
             tmp = self.staging / f"{secrets.token_hex(12)}{ext}"
@@ -322,7 +351,7 @@ class Desk:
             if staged:
                 entries = self.scan()
                 mine = self.unit_entries(unit, entries)
-                mine_items = self.items_of(mine)
+                mine_items = self.items_of(mine + self.proof_entries(unit, entries))  # [ledger] proof_required
                 before = None
             for key, (out, tmp, ext) in staged.items():
                 book = books.get(key) or FileFailure(key, "crashed", "读取过程异常中断，未能读取")
@@ -347,11 +376,54 @@ class Desk:
                     tmp.unlink()
                 except FileNotFoundError:
                     pass
+        if proofs:
+            self._receive_proofs(unit, proofs)
         for out in outcomes:
             self._audit(unit, now, out, client)
         if any(o.accepted for o in outcomes):
             self.refresh_snapshot()
         return outcomes
+
+    def _receive_proofs(self, unit: str, proofs: list[tuple[Outcome, bytes]]) -> None:
+        """Store each 台帐 proof file (a type and size zg_excel.ledger accepts) as
+        ``inbox/<unit>/台帐/<its own name>`` — the 证明材料 column names files by name — with （2）…
+        when taken; then tell which rows of the unit's returns name it."""
+        max_bytes = int(self.rules.max_proof_mb * 1048576)
+        stored: list[Outcome] = []
+        for out, data in proofs:
+            if ProofFile(out.name, Path(out.name), unit, len(data), out.proof, max_bytes).too_large:
+                out.reason = (f"台帐证明材料过大（{len(data) / 1048576:.1f} MB，上限 {self.rules.max_proof_mb:g} MB），"
+                              "请压缩或分成几个文件后重新上传")
+                continue
+            name = proof_name(out.name, out.proof, data)
+            tmp = self.staging / f"{secrets.token_hex(12)}{PurePosixPath(name).suffix}"
+            with open(tmp, "xb") as fh:
+                fh.write(data)
+            try:
+                out.stored = self._store(tmp, f"{safe_folder(unit)}/{PROOF_FOLDER}/{name}", numbered=True)
+            finally:
+                tmp.unlink(missing_ok=True)
+            out.accepted = True
+            stored.append(out)
+        if not stored:
+            return
+        entries = self.scan()
+        mine = self.unit_entries(unit, entries)
+        if not mine:
+            for out in stored:
+                out.proof_waiting = True
+            return
+        result = self.score(self.items_of(mine + self.proof_entries(unit, entries)))
+        by_path = {f.relpath: f for f in result.ledger.files}
+        names = {r.relpath: r.relpath.rsplit("/", 1)[-1] for r in result.returns}
+        for out in stored:
+            f = by_path.get(out.stored)
+            out.proves = [(names.get(ev.where[0], ev.where[0]), ev.line, ev.title or "") for ev in (f.rows if f else [])]
+
+    def proof_entries(self, unit: str, entries: list[Entry] | None = None) -> list[Entry]:
+        """The files in the unit's 台帐 folder of the inbox (proof files uploaded or dropped there)."""
+        prefix = f"{safe_folder(unit)}/{PROOF_FOLDER}/"
+        return [e for e in (entries if entries is not None else self.scan()) if e.relpath.startswith(prefix)]
 
     def _check(self, unit: str, out: Outcome, book, relpath: str, now: dt.datetime) -> None:
         result = self.score([(relpath, book, now)])
@@ -373,11 +445,13 @@ class Desk:
             out.events = list(ret.events)
             out.months = sorted(ret.months)
 
-    def _store(self, tmp: Path, relpath: str) -> str:
-        """Link the staged file into the inbox under ``relpath`` (a new name if taken); never overwrite."""
+    def _store(self, tmp: Path, relpath: str, *, numbered: bool = False) -> str:
+        """Link the staged file into the inbox under ``relpath`` (a new name if taken: ``-2`` or,
+        ``numbered``, ``（2）``); never overwrite."""
         target = self.ws.inbox / relpath
         target.parent.mkdir(parents=True, exist_ok=True)
         stem, suffix = target.stem, target.suffix
+        fmt = "{stem}（{n}）{suffix}" if numbered else "{stem}-{n}{suffix}"
         with self._store_lock:
             n = 1
             while True:
@@ -386,7 +460,7 @@ class Desk:
                     break
                 except FileExistsError:
                     n += 1
-                    target = target.with_name(f"{stem}-{n}{suffix}")
+                    target = target.with_name(fmt.format(stem=stem, n=n, suffix=suffix))
                 except OSError:  # a file system without hard links: exclusive create, then copy
                     try:
                         with open(target, "xb") as dst, open(tmp, "rb") as src:
@@ -394,13 +468,13 @@ class Desk:
                         break
                     except FileExistsError:
                         n += 1
-                        target = target.with_name(f"{stem}-{n}{suffix}")
+                        target = target.with_name(fmt.format(stem=stem, n=n, suffix=suffix))
         return target.relative_to(self.ws.inbox).as_posix()
 
     def _audit(self, unit: str, when: dt.datetime, out: Outcome, client: str) -> None:
         rec = {"time": when.isoformat(), "unit": unit, "client": client, "name": out.name, "size": out.size,
                "sha256": out.sha, "result": "accepted" if out.accepted else "refused",
-               "stored": out.stored, "reason": out.reason}
+               "stored": out.stored, "reason": out.reason, "kind": "台帐证明材料" if out.proof else "报表"}
         line = (json.dumps(rec, ensure_ascii=False) + "\n").encode("utf-8")
         with self._audit_lock:
             fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
