@@ -120,7 +120,8 @@ def test_a_unit_uploads_in_the_browser_and_the_office_sees_it(live, browser, tmp
     _upload(browser, [other])
     WebDriverWait(browser, 30).until(ec.title_contains("检查结果"))
     page = _text(browser)
-    assert f"这个文件是“{UNIT_B}”的报表，不能通过{UNIT_A}的链接报送" in page and "0 个已保存" in page
+    assert f"这个文件是“{UNIT_B}”的报表，不能通过“{UNIT_A}”的链接报送" in page and "0 个已保存" in page
+    assert "涉及月份" not in page and "已按模板标识计入" not in page
     assert not (root / "inbox" / UNIT_B).exists()
     assert len(list((root / "inbox" / UNIT_A).iterdir())) == 2
 
