@@ -10,6 +10,17 @@ longer runs (or runs a different process: pid reuse is told apart by the
 process start time), on another host when it is older than
 ``STALE_AFTER_HOURS``. Whoever takes the lock also cleans what killed runs left
 (staging folders, temporary files): see :func:`zg_excel.files.recover_output`.
+
+A killed run also cleans up after itself, without waiting for the next one: while
+it holds the lock, a small watchdog process (:func:`start_watchdog`) blocks
+reading a pipe from it. When the holder ends, however it ends (kill -9
+included), the pipe reaches end-of-file and the watchdog, if the lock still
+names its dead parent, takes the lock over and cleans exactly as the next run
+would (:func:`clean_leftovers`: finish or discard the output set, remove the
+staging folders and temporary files), releases the lock and removes the
+parent's intake scratch folder. After a normal end the lock is already gone
+and the watchdog leaves at once. It never touches a lock that names anyone
+else, and holding the lock means no other run is writing.
 """
 
 from __future__ import annotations
@@ -66,7 +77,12 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: a zombie (ended, not yet reaped by its parent) holds nothing any more
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+    except (OSError, ValueError):
+        return True
 
 
 def _read(path: Path) -> dict | None:
@@ -164,11 +180,120 @@ def workspace_lock(ws: Workspace, *, wait: float = 0.0, command: str = "合并",
         if time.monotonic() >= deadline:
             raise LockBusy(f"{describe(seen)}（{path}）。")
         time.sleep(poll)
+    watchdog = start_watchdog(ws, info)
     try:
-        recover_output(ws.output, subfolders=(RETURNSLIPS_DIR, REMINDERS_DIR))
-        sweep_temp_files(ws.outbox)  # templates are written there under this lock too
+        clean_leftovers(ws)
         yield info
     finally:
         if (_read(path) or {}).get("pid") == os.getpid():
             with contextlib.suppress(OSError):
                 os.unlink(path)
+        if watchdog is not None:  # end-of-file: it finds the lock gone and leaves; never waited for
+            with contextlib.suppress(OSError):
+                watchdog.stdin.close()
+
+
+def clean_leftovers(ws: Workspace) -> list[str]:
+    """What killed runs left in the working folder (call it holding the lock). Returns the names cleaned."""
+    cleaned = recover_output(ws.output, subfolders=(RETURNSLIPS_DIR, REMINDERS_DIR))
+    return cleaned + sweep_temp_files(ws.outbox)  # templates are written there under this lock too
+
+
+# ------------------------------------------------------------------ the watchdog of a killed run
+
+INTAKE_TMP_PREFIX = "zg-excel-intake-"  # intake.worker.TMP_PREFIX (a test keeps them equal)
+
+# Runs in the watchdog: only ``sys`` and ``signal`` until the parent is gone, so it starts in a few
+# milliseconds and costs the run nothing; zg_excel is imported only to clean up.
+_WATCHDOG_CODE = (
+    "import signal, sys\n"
+    "for name in ('SIGINT', 'SIGHUP', 'SIGTERM'):\n"
+    "    try: signal.signal(getattr(signal, name), signal.SIG_IGN)\n"
+    "    except (AttributeError, OSError, ValueError): pass\n"
+    "try:\n"
+    "    while sys.stdin.buffer.read(4096): pass\n"
+    "except (OSError, ValueError): pass\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "from zg_excel.runlock import after_parent\n"
+    "after_parent(*sys.argv[2:])\n"
+)
+
+
+def start_watchdog(ws: Workspace, info: dict):
+    """Start the process that cleans up if this run is killed while holding the lock (``info``).
+    Returns its ``Popen`` (close its stdin on a normal release), or None where it cannot run
+    (a frozen executable, no free process); the next run then cleans, as before."""
+    import sys
+
+    if getattr(sys, "frozen", False) or not sys.executable:
+        return None
+    import subprocess
+
+    package_parent = str(Path(__file__).resolve().parent.parent)
+    args = [sys.executable, "-c", _WATCHDOG_CODE, package_parent, str(ws.root),
+            json.dumps(info, ensure_ascii=False)]
+    extra = ({"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)} if os.name == "nt"
+             else {"start_new_session": True})  # Ctrl-C / a closed terminal must not end it first
+    try:
+        return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, close_fds=True, **extra)
+    except (OSError, ValueError):
+        return None
+
+
+def after_parent(root: str, holder: str) -> list[str]:
+    """In the watchdog, once its parent (the lock holder described by ``holder``, JSON) is gone:
+    if the lock still names it, take the lock, clean as the next run would and release it; then
+    remove the parent's intake scratch folders. Returns what was cleaned. Idempotent."""
+    info = json.loads(holder)
+    ws = Workspace(Path(root))
+    path = lock_path(ws)
+    cleaned: list[str] = []
+    pid = info.get("pid")
+    here = isinstance(pid, int) and info.get("host") == socket.gethostname()
+    if here:  # end-of-file comes as the parent is ending (or, a server, releases the lock): let it end
+        deadline = time.monotonic() + 2.0
+        while _pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    seen = _read(path)
+    if seen and seen == info and is_stale(seen, time.time()):  # not a live holder (a server) taking it again
+        _take_over(path, seen)
+        mine = dict(info, pid=os.getpid(), proc_start=_proc_start(os.getpid()),
+                    started=dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+        try:
+            taken = _try_create(path, mine)
+        except OSError:
+            taken = False
+        if taken:  # else a newer run took it first: it cleans, and its lock is not ours to touch
+            try:
+                cleaned += clean_leftovers(ws)
+            finally:
+                if _read(path) == mine:
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                cleaned.append(LOCK_NAME)
+    if here and not _pid_alive(pid):
+        cleaned += remove_intake_tmpdirs(pid)
+    return cleaned
+
+
+def remove_intake_tmpdirs(pid: int, *, base: str | None = None, patience: float = 3.0) -> list[str]:
+    """Remove the intake scratch folders ``zg-excel-intake-<pid>-*`` of the ended process ``pid``.
+    Retries for up to ``patience`` seconds while a file is still held (Windows: a worker ending)."""
+    import shutil
+    import tempfile
+
+    base = base or tempfile.gettempdir()
+    prefix = f"{INTAKE_TMP_PREFIX}{pid}-"
+    try:
+        found = [os.path.join(base, n) for n in os.listdir(base) if n.startswith(prefix)]
+    except OSError:
+        return []
+    deadline = time.monotonic() + patience
+    for folder in found:
+        while True:
+            shutil.rmtree(folder, ignore_errors=True)
+            if not os.path.lexists(folder) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
+    return [os.path.basename(f) for f in found if not os.path.lexists(f)]

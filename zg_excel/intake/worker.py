@@ -50,8 +50,11 @@ watchdog thread in the worker checks the parent every ``WATCH_S`` seconds and
 leaves when it is gone, and a forked worker closes the parent's ends of every
 pipe it inherited, so ``recv`` sees end-of-file once the parent is gone. The
 scratch folder is named ``zg-excel-intake-<parent pid>-…``: the pool removes
-its own on close, and each new pool removes those whose process is gone
-(left by a parent killed with SIGKILL). Linux sends the death signal when the
+its own on close; a worker that finds its parent gone removes its own scratch
+file and then the folder if it is the last one out (``rmdir`` of a folder other
+workers still use fails, so this is race-free); where the kernel kills the
+workers first (Linux), the run's cleanup watchdog (``zg_excel.runlock``) removes
+the folder; and each new pool removes those whose process is gone. Linux sends the death signal when the
 *thread* that started the worker ends: call ``read_books`` and consume it in one
 thread (a web server's request thread is fine; the pool is closed before the
 call returns).
@@ -214,7 +217,25 @@ def _transformed(transform, path: str, result):
         return result
 
 
-def _die_with_parent(parent: int, close_fds: tuple[int, ...] = ()) -> None:
+def _leave_scratch(err_path: str) -> None:
+    """The parent is gone: remove this worker's scratch file, and the folder if no other worker's
+    file is left in it (the last worker out removes it; ``rmdir`` fails while others remain)."""
+    if not err_path:
+        return
+    try:  # stderr points at the file: on Windows an open file cannot be removed
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    except OSError:
+        pass
+    for remove, target in ((os.unlink, err_path), (os.rmdir, os.path.dirname(err_path))):
+        try:
+            remove(target)
+        except OSError:
+            pass
+
+
+def _die_with_parent(parent: int, close_fds: tuple[int, ...] = (), err_path: str = "") -> None:
     """End this worker when ``parent`` ends (see the module docstring)."""
     for fd in close_fds:  # the parent's ends of pipes, inherited through fork
         try:
@@ -230,15 +251,28 @@ def _die_with_parent(parent: int, close_fds: tuple[int, ...] = ()) -> None:
         except (OSError, AttributeError, ValueError):
             pass
     if os.getppid() != parent:  # it died before the request above took effect
+        _leave_scratch(err_path)
         os._exit(1)
 
     def watch() -> None:
         while True:
             time.sleep(WATCH_S)
             if os.getppid() != parent or not _pid_alive(parent):
+                _leave_scratch(err_path)
                 os._exit(1)
 
     threading.Thread(target=watch, name="zg-excel-parent-watch", daemon=True).start()
+
+
+def _parent_ends(parent: int, patience: float = 1.0) -> bool:
+    """Whether ``parent`` is ending: its pipe reached end-of-file as it was closing its files, so
+    wait a little for it to be gone (a live parent never closes a worker's pipe first)."""
+    deadline = time.monotonic() + patience
+    while os.getppid() == parent and _pid_alive(parent):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def _pid_alive(pid: int) -> bool:
@@ -284,7 +318,7 @@ def sweep_stale_tmpdirs(base: str | None = None) -> list[str]:
 def _worker_main(conn, limits: IntakeLimits, err_path: str, transform=None, parent: int = 0,
                  close_fds: tuple[int, ...] = ()) -> None:
     if parent:
-        _die_with_parent(parent, close_fds)
+        _die_with_parent(parent, close_fds, err_path)
     _child_setup(limits, err_path)
     space = _AddressSpace(limits)
     try:
@@ -294,7 +328,9 @@ def _worker_main(conn, limits: IntakeLimits, err_path: str, transform=None, pare
     while True:
         try:
             path = conn.recv()
-        except (EOFError, OSError, KeyboardInterrupt):
+        except (EOFError, OSError, KeyboardInterrupt):  # the parent is gone (a live one says None)
+            if parent and _parent_ends(parent):
+                _leave_scratch(err_path)
             return
         if path is None:
             return
