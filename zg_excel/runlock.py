@@ -241,7 +241,7 @@ def start_watchdog(ws: Workspace, info: dict):
         return None
 
 
-def after_parent(root: str, holder: str) -> list[str]:
+def after_parent(root: str, holder: str, patience: float = 2.0) -> list[str]:
     """In the watchdog, once its parent (the lock holder described by ``holder``, JSON) is gone:
     if the lock still names it, take the lock, clean as the next run would and release it; then
     remove the parent's intake scratch folders. Returns what was cleaned. Idempotent."""
@@ -251,8 +251,8 @@ def after_parent(root: str, holder: str) -> list[str]:
     cleaned: list[str] = []
     pid = info.get("pid")
     here = isinstance(pid, int) and info.get("host") == socket.gethostname()
-    if here:  # end-of-file comes as the parent is ending (or, a server, releases the lock): let it end
-        deadline = time.monotonic() + 2.0
+    if here and _read(path) == info:  # end-of-file came as the parent was ending: let it finish
+        deadline = time.monotonic() + patience
         while _pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
     seen = _read(path)
