@@ -9,6 +9,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -225,15 +226,59 @@ def test_file_vanishing_during_merge(work, monkeypatch):
 
     def scan(inbox, exclude):
         paths, problems = real(inbox, exclude)
-        (inbox / "~$峡窝镇党委-2026年9月.xlsx").unlink()  # Excel closed: its lock file goes away
+        (inbox / "区直机关工委.xlsx").unlink()
         return paths, problems
 
     monkeypatch.setattr(merge_mod, "scan_inbox", scan)
     result = merge_mod.merge(work, year=2026, as_of=dt.date(2026, 9, 30))
-    gone = next(f for f in result.files if f.relpath == "~$峡窝镇党委-2026年9月.xlsx")
-    assert "被移走或删除" in gone.message
-    assert any(i.code == "vanished" for i in result.issues)
+    gone = next(f for f in result.files if f.relpath == "区直机关工委.xlsx")
+    assert "被移走或删除" in gone.message and gone.status == "无法读取"
+    assert any(i.code == "vanished" and i.severity == "error" for i in result.issues)
     assert sum(1 for f in result.files if f.status == "已合并") > 20
+
+
+def test_office_lock_file_vanishing_is_only_skipped(work, monkeypatch):
+    """A ``~$`` lock file goes when the unit closes its workbook: still only 已跳过 (a 提示), never an error."""
+    import datetime as dt
+
+    import zg_excel.merge as merge_mod
+
+    lock = "~$峡窝镇党委-2026年9月.xlsx"
+    present = merge_mod.merge(work, year=2026, as_of=dt.date(2026, 9, 30))
+    real = merge_mod.scan_inbox
+
+    def scan(inbox, exclude):
+        paths, problems = real(inbox, exclude)
+        (inbox / lock).unlink()  # Excel closed: its lock file goes away
+        return paths, problems
+
+    monkeypatch.setattr(merge_mod, "scan_inbox", scan)
+    result = merge_mod.merge(work, year=2026, as_of=dt.date(2026, 9, 30))
+    entry = next(f for f in result.files if f.relpath == lock)
+    assert entry.status == next(f for f in present.files if f.relpath == lock).status == "已跳过"
+    assert not any(i.file == lock and i.severity != "info" for i in result.issues)
+    assert not any(i.code == "vanished" for i in result.issues)
+    assert len([i for i in result.issues if i.severity == "error"]) == len(
+        [i for i in present.issues if i.severity == "error"])
+
+
+def test_office_lock_file_vanishing_while_listed_is_no_error(work, monkeypatch):
+    """Gone between the folder listing and its ``lstat``: nothing to report for a ``~$`` file."""
+    import zg_excel.merge as merge_mod
+
+    lock = work / "inbox" / "~$峡窝镇党委-2026年9月.xlsx"
+    victim = work / "inbox" / "区直机关工委.xlsx"
+    real = os.lstat
+
+    def lstat(path, *args, **kwargs):
+        if Path(os.fsdecode(path)) in (lock, victim):
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", os.fsdecode(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "lstat", lstat)
+    paths, problems = merge_mod.scan_inbox(work / "inbox", [])
+    assert [(f.path, f.code) for f in problems] == [("区直机关工委.xlsx", "vanished")]
+    assert lock not in paths and victim not in paths
 
 
 def test_file_deleted_after_reading(work, monkeypatch):
@@ -305,8 +350,23 @@ def test_unreadable_subfolder_named(work, monkeypatch):
     finally:
         locked.chmod(0o755)
     entry = next(f for f in result.files if f.relpath == "九月/")
-    assert "文件夹无法打开" in entry.message
+    assert "文件夹无法打开（没有访问权限）" in entry.message
+    assert not re.search("[A-Za-z]", entry.message), entry.message  # not the system's "Permission denied"
     assert any(i.file == "九月/" and i.severity == "error" for i in result.issues)
+
+
+@pytest.mark.parametrize("code, words", [(errno.EACCES, "没有访问权限"), (errno.EIO, "磁盘读写出错"),
+                                         (errno.ENOENT, "文件或文件夹不存在"), (errno.ELOOP, "链接层数过多"),
+                                         (errno.EPIPE, f"系统错误（错误码 {errno.EPIPE}）")])
+def test_system_errors_said_in_chinese(code, words):
+    from zg_excel.files import describe_os_error, os_error_reason
+
+    exc = OSError(code, os.strerror(code), "/x/通报.txt")
+    assert os_error_reason(exc) == words or os_error_reason(exc).startswith(words)
+    if code in (errno.EIO, errno.ELOOP, errno.EPIPE):  # the general case of describe_os_error
+        text = describe_os_error(exc)
+        assert words in text and "/x/通报.txt" in text
+        assert not re.search("[A-Za-z]", text.replace("/x/通报.txt", "")), text
 
 
 def test_links_out_of_inbox_not_followed(work, tmp_path):

@@ -101,6 +101,33 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def os_error_reason(exc: OSError) -> str:
+    """Why a system call failed, in Chinese (never the system's English ``strerror``)."""
+    import errno
+
+    reasons = {
+        errno.EACCES: "没有访问权限", errno.EPERM: "没有访问权限", errno.ENOENT: "文件或文件夹不存在",
+        errno.ENOTDIR: "路径中有一部分不是文件夹", errno.EISDIR: "这是一个文件夹", errno.ENOSPC: "磁盘空间不足",
+        errno.EROFS: "文件夹是只读的", errno.EBUSY: "文件被占用", errno.ENAMETOOLONG: "文件名太长",
+        errno.EIO: "磁盘读写出错（输入/输出错误）", errno.ELOOP: "链接层数过多（链接指向自身）",
+        errno.EMFILE: "同时打开的文件太多", errno.ENFILE: "同时打开的文件太多", errno.EEXIST: "文件已存在",
+        errno.ENOTEMPTY: "文件夹不是空的", errno.EINVAL: "参数无效", errno.EXDEV: "不能跨磁盘移动",
+        errno.ENODEV: "设备不存在", errno.ENXIO: "设备不存在",
+    }
+    for name, text in (("EDQUOT", "磁盘配额已用完"), ("ETXTBSY", "文件被占用"), ("ESTALE", "网络文件已失效，请重新连接"),
+                       ("ETIMEDOUT", "连接超时"), ("EHOSTDOWN", "网络主机不可用"), ("ENOTCONN", "网络连接已断开")):
+        code = getattr(errno, name, None)
+        if code is not None:
+            reasons.setdefault(code, text)
+    if exc.errno in reasons:
+        return reasons[exc.errno]
+    if isinstance(exc, PermissionError):
+        return "没有访问权限"
+    if isinstance(exc, FileNotFoundError):
+        return "文件或文件夹不存在"
+    return f"系统错误（错误码 {exc.errno}）" if exc.errno else "系统错误"
+
+
 def describe_os_error(exc: OSError, path: Path | str | None = None) -> str:
     """The Chinese explanation of why ``path`` could not be written, and what to do."""
     import errno
@@ -118,7 +145,7 @@ def describe_os_error(exc: OSError, path: Path | str | None = None) -> str:
                 f"再重新运行（也请检查文件或文件夹是否只读）。")
     if exc.errno == errno.ENAMETOOLONG:
         return f"文件名太长，无法写入：{where}。"
-    return f"无法写入 {where}：{exc.strerror or exc}。"
+    return f"无法写入 {where}：{os_error_reason(exc)}。"
 
 
 def check_writable(folder: Path, targets: list[Path] = ()) -> None:

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Callable
 
 from .claims import find_claims
+from .files import os_error_reason
 from .intake.raw import FileFailure, RawBook
+from .intake.sniff import is_lock_file_name
 from .issues import ERROR, INFO, WARNING, IssueLog
 from .ledger import LEDGER_FILE, classify, is_candidate
 from .ledger import match as match_proofs
@@ -125,7 +127,7 @@ def scan_inbox(inbox: Path, exclude: list[Path]) -> tuple[list[Path], list[FileF
     def folder_error(exc: OSError) -> None:
         name = rel(exc.filename) + "/" if exc.filename and Path(exc.filename) != Path(inbox) else "inbox/"
         problems.append(FileFailure(name, "folder_unreadable",
-                                    f"文件夹无法打开（{exc.strerror or exc}），其中的文件都没有读取：请检查文件夹权限"))
+                                    f"文件夹无法打开（{os_error_reason(exc)}），其中的文件都没有读取：请检查文件夹权限"))
 
     for dirpath, dirnames, filenames in os.walk(inbox, onerror=folder_error):
         here = Path(dirpath).resolve()
@@ -147,10 +149,11 @@ def scan_inbox(inbox: Path, exclude: list[Path]) -> tuple[list[Path], list[FileF
             try:
                 st = os.lstat(full)
             except FileNotFoundError:
-                problems.append(FileFailure(rel(full), "vanished", VANISHED))
+                if not is_lock_file_name(f):  # an Office lock file goes when the workbook is closed
+                    problems.append(FileFailure(rel(full), "vanished", VANISHED))
                 continue
             except OSError as exc:
-                problems.append(FileFailure(rel(full), "unreadable", f"文件无法读取（{exc.strerror or exc}）"))
+                problems.append(FileFailure(rel(full), "unreadable", f"文件无法读取（{os_error_reason(exc)}）"))
                 continue
             if stat.S_ISLNK(st.st_mode):
                 target = os.path.realpath(full)
@@ -214,7 +217,8 @@ def merge(workdir: Path, *, year: int | None = None, as_of: dt.date | None = Non
         mtime = _mtime(p)
         if mtime is None and not os.path.lexists(p):
             if isinstance(got, FileFailure):
-                got = FileFailure(str(p), "vanished", VANISHED)
+                if not got.skipped:  # a skipped ~$ lock file that went (the workbook was closed) stays a 提示
+                    got = FileFailure(str(p), "vanished", VANISHED)
             else:
                 vanished.append(rel[str(p)])
         items.append((rel[str(p)], got, mtime))
