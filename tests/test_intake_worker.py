@@ -335,3 +335,68 @@ def test_workers_end_when_parent_dies(returns, tmp_path, how, mode):
     assert len(left) == 1  # killed without cleaning up: named by the dead pid ...
     assert worker.sweep_stale_tmpdirs(str(tmp)) == [str(left[0])]  # ... and swept by the next pool
     assert not left[0].exists()
+
+
+_IDLE_ORPHAN_SCRIPT = r"""
+import ctypes, os, sys, time
+def no_death_signal(*args, **kwargs):  # as where the kernel cannot end workers with their parent (not Linux)
+    raise OSError("no prctl here")
+ctypes.CDLL = no_death_signal
+from zg_excel.intake import worker
+from zg_excel.intake.raw import IntakeLimits
+pool = worker._Pool(IntakeLimits(workers=2, timeout_s=3600), 2)
+ws = [pool._start(), pool._start()]
+for w in ws:  # both started and waiting for a path
+    assert w.conn.recv() == ("ready",)
+print(pool.tmpdir, *(w.proc.pid for w in ws), flush=True)
+time.sleep(3600)
+"""
+
+
+@needs_fork
+def test_workers_of_a_killed_parent_remove_their_scratch_folder(tmp_path):
+    """Without the kernel's death signal (not Linux), each worker that finds its parent gone removes its
+    own scratch file, and the last one out the folder: nothing is left without a next pool."""
+    import signal
+    import subprocess
+
+    psutil = pytest.importorskip("psutil")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    proc = subprocess.Popen([sys.executable, "-c", _IDLE_ORPHAN_SCRIPT], env=dict(os.environ, TMPDIR=str(tmp)),
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    folder, *pids = proc.stdout.readline().decode().split()
+    kids = [psutil.Process(int(p)) for p in pids]
+    assert len(kids) == 2 and sorted(os.listdir(folder)) == ["worker-1.err", "worker-2.err"]
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 5
+    while (os.path.exists(folder) or any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)) \
+            and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not os.path.exists(folder), os.listdir(folder)
+    assert not any(k.is_running() and k.status() != psutil.STATUS_ZOMBIE for k in kids)
+
+
+_LEAVE_SCRIPT = r"""
+import os, sys
+from zg_excel.intake.worker import _leave_scratch
+folder = sys.argv[1]
+_leave_scratch(os.path.join(folder, "worker-1.err"))
+first = sorted(os.listdir(folder))
+_leave_scratch(os.path.join(folder, "worker-2.err"))
+print(first, os.path.exists(folder))
+"""
+
+
+def test_last_worker_out_removes_the_scratch_folder(tmp_path):
+    """Each leaving worker removes only its own file; the folder goes with the last one (rmdir)."""
+    import subprocess
+
+    folder = tmp_path / "zg-excel-intake-1-x"
+    folder.mkdir()
+    for n in (1, 2):
+        (folder / f"worker-{n}.err").write_text("")
+    done = subprocess.run([sys.executable, "-c", _LEAVE_SCRIPT, str(folder)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split("\n")[0] == "['worker-2.err'] False", done.stderr
