@@ -239,15 +239,20 @@ def test_short_months_never_split(samples_printed):
         assert v in raw, v
 
 
-def test_chart_pages_are_used(samples_printed):
-    """The 图表 pages: as few as the blocks need, and every page but the last filled to its lower part."""
-    as_of, _, pdf, pages = samples_printed
+def assert_chart_pages_used(pdf, pages: list[str]) -> list[int]:
     numbers = page_numbers(pages, S.CHARTS)
     assert 1 <= len(numbers) <= 3, numbers
     for n in numbers[:-1]:
         _, height, words = pdf_words(pdf, n)
         body = [w for w in words if w[3] < height - 0.6 * 72]  # less the footer
         assert max(w[3] for w in body) > 0.7 * height, (n, max(w[3] for w in body) / height)
+    return numbers
+
+
+def test_chart_pages_are_used(samples_printed):
+    """The 图表 pages: as few as the blocks need, and every page but the last filled to its lower part."""
+    _, _, pdf, pages = samples_printed
+    numbers = assert_chart_pages_used(pdf, pages)
     text = "\n".join(pages[n - 1] for n in numbers)
     for cat in ("镇街", "其他党工委", "科室"):
         assert f"{cat}：总积分与目标" in text
@@ -268,3 +273,13 @@ def test_charts_show_targets_apart_from_labels(printed):
         assert re.findall(r'<c:dLblPos val="(\w+)"/>', series[0]) in ([], ["outEnd"])
         assert all("<c:dLbls>" not in s for s in series[1:])
         assert all("<a:prstDash" in s for s in series[1:])  # dashed outline: a target, not a score
+
+
+def test_thirty_units_chart_pages_are_used(printed):
+    """30 units (12 镇街 and 10 long 其他党工委 names as bars): three full pages, a smaller chart moved up
+    into a gap rather than a half-empty page."""
+    _, path, _ = printed
+    pdf = path.with_suffix(".pdf")
+    pages = page_texts(pdf)
+    numbers = assert_chart_pages_used(pdf, pages)
+    assert len(numbers) == 3

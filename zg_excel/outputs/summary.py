@@ -455,6 +455,7 @@ def _ranking(book: _Book, result: Result) -> None:
 ROW_PT = 16.0  # every row of the 图表 sheet (fixed, so that page breaks can be planned)
 CHART_ROWS = 14  # a chart's height in rows
 UNIT_CHART_ROWS = 12  # a category's column chart (units side by side) in rows
+CHART_SQUEEZE = 0.85  # a chart may shrink to this share of its height to use the rest of a page
 PAGE_PT = 736.0  # usable height of a portrait A4 page at 100 % (842 pt less 0.7 + 0.6 inch margins, 748 pt)
 PAGE_WIDTH_PX = 690  # usable width of a portrait A4 page at 100 % (96 dpi), with some room
 WIDEST_PX_PER_UNIT = 9.4  # a column-width unit where Calibri is missing (LibreOffice falls back to DejaVu)
@@ -480,8 +481,8 @@ def names_too_long(names: list[str], chart_px: int) -> bool:
 
 def bar_chart_rows(units: int, series: int = 2) -> int:
     """Rows of a horizontal bar chart for ``units`` units of ``series`` bars each: room for title, axis and
-    legend, and about 0.55 row (9 pt) a bar."""
-    return max(8, 4 + math.ceil(units * series * 0.55))
+    legend, and half a row (8 pt) a bar."""
+    return max(8, 4 + math.ceil(units * series * 0.5))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:
@@ -502,6 +503,10 @@ class _Flow:
         self.used = used_pt
         self.breaks: list[int] = []
 
+    def room(self) -> int:
+        """Rows (less the spacer) still free on the current page."""
+        return int((self.page_pt - self.used) // ROW_PT) - 1
+
     def block(self, rows: int) -> int:
         """Reserve ``rows`` rows (plus one spacer); start a new page first if they would not fit."""
         height = (rows + 1) * ROW_PT
@@ -514,6 +519,20 @@ class _Flow:
         self.row += rows + 1
         self.used += height
         return first
+
+
+def pick_block(pending: list[tuple[str, bool, int]], flow: _Flow) -> int:
+    """Which pending category chart to place next: the first that fits the rest of the page (whole, else
+    a little shorter), so a page is not left half empty while a later, smaller chart would fill it; the
+    first one when none fits (it starts a new page)."""
+    if not flow.used:
+        return 0
+    room = flow.room()
+    for need in (lambda h: 1 + h, lambda h: 1 + math.ceil(h * CHART_SQUEEZE)):
+        for i, (_, _, height) in enumerate(pending):
+            if need(height) <= room:
+                return i
+    return 0
 
 
 def _charts(book: _Book, result: Result) -> None:
@@ -647,14 +666,19 @@ def _charts(book: _Book, result: Result) -> None:
     # 4… Points against targets, one chart per category, plotted from the 排名总表's cells. Columns when
     # every name fits under its column unrotated; otherwise horizontal bars, as tall as the units need.
     spans = book.ranking_spans
+    pending = []
     for cat in cats:
         if cat not in spans:
             continue
-        first, last, col = spans[cat]
         units = [t for t in result.units if t.category == cat]
         horizontal = names_too_long([t.unit if t.returned else f"{t.unit}（未报送）" for t in units], chart_px)
         series = 3 if "序时目标" in spans[cat][2] else 2
-        height = bar_chart_rows(len(units), series) if horizontal else UNIT_CHART_ROWS
+        pending.append((cat, horizontal, bar_chart_rows(len(units), series) if horizontal else UNIT_CHART_ROWS))
+    while pending:
+        cat, horizontal, height = pending.pop(pick_block(pending, flow))
+        first, last, col = spans[cat]
+        if flow.used and 1 + height > flow.room() >= 1 + math.ceil(height * CHART_SQUEEZE):
+            height = flow.room() - 1  # a little shorter rather than leave the rest of the page empty
         r = flow.block(1 + height)
         heading(r, f"{cat}总积分与目标（数据见“{RANKING}”）", None)
         names = [RANKING, first, col["单位"], last, col["单位"]]
@@ -666,9 +690,9 @@ def _charts(book: _Book, result: Result) -> None:
         chart = book.wb.add_chart({"type": "bar" if horizontal else "column"})
         chart.add_series({"name": "总积分", "categories": names,
                           "values": [RANKING, first, col["总积分"], last, col["总积分"]],
-                          "fill": {"color": "#5B9BD5"}, "gap": 60,
+                          "fill": {"color": "#5B9BD5"}, "gap": 60, "overlap": -25,  # bars apart within a unit
                           "data_labels": {"value": True, "num_format": "0.##", "position": "outside_end",
-                                          "font": _chart_font(8)}})
+                                          "font": _chart_font(7)}})
         for head, fill, edge in targets:
             chart.add_series({"name": head, "categories": names,
                               "values": [RANKING, first, col[head], last, col[head]],
@@ -810,7 +834,7 @@ def _ledger(book: _Book, result: Result) -> None:
     plan = ledger_plan(result)
     rows = [entry.row for entry in plan]
     adoptions = sum(1 for e in rows if e.form != ENDORSEMENT)
-    ws = book.sheet(LEDGER, f"{result.year}年{result.period.quarter_text}市级以上媒体录用台帐", cols,
+    ws = book.sheet(LEDGER, f"{result.period.quarter_heading}市级以上媒体录用台帐", cols,
                     subtitle=f"录用日期 {start.isoformat()} 至 {end.isoformat()}：市级以上媒体采用、综合{adoptions}条，"
                              f"市级以上领导批示{len(rows) - adoptions}条。依据考核办法第六条第3款，"
                              "请各单位留存复印件或电子稿，每季度报信息调研科；收到后在末列打“✓”。")
@@ -851,7 +875,7 @@ def _ledger(book: _Book, result: Result) -> None:
         r += 1
     ws.autofilter(2, 0, max(r - 1, 3), len(cols) - 1)
     _note(book, ws, r + 1, cols,
-          f"说明：只列本季度（{start.month}月1日至{end.month}月{end.day}日）录用日期内已计分的记录；"
+          f"说明：只列本季度（{result.period.quarter_span_text}）录用日期内已计分的记录；"
                    "区级媒体和区级批示不列入台帐；得分为本单位得分（含加倍，负数为倒扣），计分说明见“录用明细”。"
                    "“台帐证明”列为随报表找到的证明材料（证明文件名、链接或期号版面），“缺”为未找到，"
                    f"“{LEDGER_LINK}”列可打开证明文件（已复制到台帐文件夹）或网页链接。")
