@@ -30,7 +30,15 @@ from .merge import (
     scan_inbox,
     score_books,
 )
-from .model import INVALID, OUTCOME_ZH, OUTCOMES, SCORED, SUB_OUTCOMES, UNKNOWN_OUTLET, EventRow
+from .model import (
+    INVALID,
+    OUTCOME_ZH,
+    OUTCOMES,
+    SCORED,
+    SUB_OUTCOMES,
+    UNKNOWN_OUTLET,
+    EventRow,
+)
 from .period import resolve_period
 from .roster import Catalog, Roster, load_catalog, load_roster
 from .rules import Rules, load_rules

@@ -32,8 +32,8 @@ from ..intake.raw import FileFailure, RawBook
 from ..intake.sniff import sniff_bytes
 from ..ledger import PROOF_SUFFIXES, ProofFile, sniff_proof
 from ..merge import list_inbox, score_books
-from ..period import resolve_period
 from ..model import EventRow
+from ..period import resolve_period
 from ..result import FAILED, MERGED, REJECTED, SKIPPED, Result
 from ..text import safe_filename
 from ..workspace import Workspace
