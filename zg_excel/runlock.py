@@ -234,11 +234,17 @@ def start_watchdog(ws: Workspace, info: dict):
             json.dumps(info, ensure_ascii=False)]
     extra = ({"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)} if os.name == "nt"
              else {"start_new_session": True})  # Ctrl-C / a closed terminal must not end it first
+    _WATCHDOGS[:] = [w for w in _WATCHDOGS if w.poll() is None]  # reap those that have ended
     try:
-        return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, close_fds=True, **extra)
+        watchdog = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL, close_fds=True, **extra)
     except (OSError, ValueError):
         return None
+    _WATCHDOGS.append(watchdog)  # never waited for, and never collected while it runs (ResourceWarning)
+    return watchdog
+
+
+_WATCHDOGS: list = []  # this process's watchdogs (Popen) that may still be running
 
 
 def after_parent(root: str, holder: str, patience: float = 2.0) -> list[str]:
