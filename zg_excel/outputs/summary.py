@@ -480,9 +480,9 @@ def names_too_long(names: list[str], chart_px: int) -> bool:
 
 
 def bar_chart_rows(units: int, series: int = 2) -> int:
-    """Rows of a horizontal bar chart for ``units`` units of ``series`` bars each: room for title, axis and
-    legend, and half a row (8 pt) a bar."""
-    return max(8, 4 + math.ceil(units * series * 0.5))
+    """Rows of a horizontal bar chart for ``units`` units of ``series`` bars each: six for title, axis and
+    legend, half a row (8 pt) a bar and at least 1.25 rows a unit (its name's line)."""
+    return 6 + math.ceil(units * max(series * 0.5, 1.25))
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict:
@@ -700,10 +700,11 @@ def _charts(book: _Book, result: Result) -> None:
                                                                   "dash_type": "dash"}})
         if horizontal:
             # In a bar chart xlsxwriter's y axis is the (vertical) category axis: first-ranked unit on top.
-            chart.set_y_axis({"num_font": _chart_font(8), "reverse": True})
+            # Every unit's name is shown (interval 1): a chart program may otherwise skip crowded names.
+            chart.set_y_axis({"num_font": _chart_font(8), "reverse": True, "interval_unit": 1})
             chart.set_x_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         else:
-            chart.set_x_axis({"num_font": dict(_chart_font(8), rotation=0)})
+            chart.set_x_axis({"num_font": dict(_chart_font(8), rotation=0), "interval_unit": 1})
             chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
         chart.set_title({"name": f"{cat}：总积分与目标", "name_font": _chart_font(11, True)})
         place(r + 1, chart, height)
