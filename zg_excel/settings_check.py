@@ -202,12 +202,63 @@ def _cross_checks(workdir: Path, rules: Rules, roster_rows, catalog_rows) -> lis
     """Names in one file that must exist in another (as written, even when the rules do not load)."""
     data, _, _ = read_rules_data(workdir / RULES_FILE)
     cats = data.get("categories") if isinstance(data.get("categories"), dict) else {}
-    category_names = [str(c) for c in cats] or list(rules.categories)
     liaison = data.get("liaison") if isinstance(data.get("liaison"), dict) else {}
-    section = liaison.get("section_category", rules.section_category)
     district = data.get("district") if isinstance(data.get("district"), dict) else {}
     adopters = district.get("adopters", rules.district_adopters)
-    adopters = [a for a in adopters if isinstance(a, str)] if isinstance(adopters, (list, tuple)) else []
+    outlets: list[tuple[str, tuple[str, ...], str | None]] = []
+    for _, rec in catalog_rows:
+        if rec.get("媒体名称", ""):
+            level = rules.level_of(rec.get("级别", "")) if rec.get("级别") else None
+            outlets.append((rec["媒体名称"], split_aliases(rec.get("别名")), level))
+    provincial = {str(name): (c.get("provincial_outlets", []) if isinstance(c, dict) else []) for name, c in cats.items()}
+    return cross_issues(
+        category_names=[str(c) for c in cats] or list(rules.categories),
+        section=liaison.get("section_category", rules.section_category),
+        provincial=provincial,
+        adopters=[a for a in adopters if isinstance(a, str)] if isinstance(adopters, (list, tuple)) else [],
+        unit_categories=[rec.get("类别") for _, rec in roster_rows] if roster_rows else None,
+        outlets=outlets,
+        lowest=rules.levels[0],
+    )
+
+
+def loaded_settings_issues(rules: Rules, roster: Roster, catalog: Catalog) -> list[Issue]:
+    """The cross-checks of :func:`check_settings` on settings that loaded (what every command that
+    loads them runs, through ``commands.common.load_settings``, before any return is read)."""
+    return cross_issues(
+        category_names=list(rules.categories),
+        section=rules.section_category,
+        provincial={name: list(c.provincial_outlets) for name, c in rules.categories.items()},
+        adopters=list(rules.district_adopters),
+        unit_categories=[u.category for u in roster.units] if roster.units else None,
+        outlets=[(o.name, o.aliases, o.level) for o in catalog.outlets],
+        lowest=rules.levels[0],
+    )
+
+
+def settings_error(rules: Rules, roster: Roster, catalog: Catalog) -> str | None:
+    """The message (each error with its fix, as ``rules check`` words it) when the loaded settings
+    fail a cross-check; None when they pass."""
+    found = sorted((i for i in loaded_settings_issues(rules, roster, catalog) if i.severity == ERROR),
+                   key=lambda i: i.sort_key())
+    if not found:
+        return None
+    lines = ["设置有误（可运行 zg-excel rules check 一次列出全部问题）："]
+    for i in found:
+        where = i.where()
+        lines.append("  - " + (f"{where}：" if where else "") + i.message + (f"\n    修改方法：{i.fix}" if i.fix else ""))
+    return "\n".join(lines)
+
+
+def cross_issues(*, category_names: list[str], section, provincial: dict[str, object], adopters: list[str],
+                 unit_categories: list | None, outlets: list[tuple[str, tuple[str, ...], str | None]],
+                 lowest: str) -> list[Issue]:
+    """The checks that span two settings files, on plain values (as written, or as loaded):
+    the 对口处室 category exists and has units, every 省级刊物 and district adopter is in the catalog."""
+    by_name: dict[str, tuple[str, str | None]] = {}
+    for name, aliases, level in outlets:
+        for n in (name, *aliases):
+            by_name.setdefault(normalize_key(n), (name, level))
     issues: list[Issue] = []
     shown = "、".join(category_names)
     if not isinstance(section, str) or section not in category_names:
@@ -215,30 +266,21 @@ def _cross_checks(workdir: Path, rules: Rules, roster_rows, catalog_rows) -> lis
                             f"对口处室类别 liaison.section_category = “{section}”不是考核类别（{shown}）",
                             file=RULES_FILE, column="liaison.section_category", value=str(section),
                             fix="请改为名册中对口处室（科室）所用的类别名称"))
-    elif roster_rows and not any(rec.get("类别") == section for _, rec in roster_rows):
+    elif unit_categories and section not in unit_categories:
         issues.append(Issue(ERROR, "no_section_units",
                             f"单位名册中没有类别为“{section}”的单位，对口处室无人可选，经对口处室的积分和报送无法计入",
                             file=ROSTER.file, column="类别", value=section,
                             fix=f"请在名册中列出区委组织部各科室，类别填“{section}”"))
-    outlets: dict[str, tuple[str, str | None]] = {}
-    for _, rec in catalog_rows:
-        name = rec.get("媒体名称", "")
-        if name:
-            level = rules.level_of(rec.get("级别", "")) if rec.get("级别") else None
-            for n in (name, *split_aliases(rec.get("别名"))):
-                outlets.setdefault(normalize_key(n), (name, level))
-    for cat_name, c in cats.items():
-        names = c.get("provincial_outlets", []) if isinstance(c, dict) else []
+    for cat_name, names in provincial.items():
         for o in names if isinstance(names, list) else []:
-            if isinstance(o, str) and normalize_key(o) not in outlets:
+            if isinstance(o, str) and normalize_key(o) not in by_name:
                 key = f"categories.{cat_name}.provincial_outlets"
                 issues.append(Issue(ERROR, "provincial_outlet_unknown",
                                     f"{key} 中的“{o}”不在媒体目录中，该项考核永远无法达到",
                                     file=RULES_FILE, column=key, value=o,
                                     fix=f"请在媒体目录中增加“{o}”，或把 rules.toml 中的名称改成目录中的名称"))
-    lowest = rules.levels[0]
     for o in adopters:
-        found = outlets.get(normalize_key(o))
+        found = by_name.get(normalize_key(o))
         if found is None:
             issues.append(Issue(ERROR, "district_adopter_unknown",
                                 f"district.adopters 中的“{o}”不在媒体目录中，它的采用无法计分",

@@ -19,14 +19,14 @@ from .common import (
     parse_date,
     require_workdir,
     resolve_run,
+    workdir_option,
 )
 
 
 @click.command("check", context_settings=CONTEXT)
 @click.argument("files", nargs=-1, required=False,
                 type=click.Path(exists=True, path_type=Path))
-@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作目录（用其中的单位名册、媒体目录和计分规则；默认当前文件夹）")
+@workdir_option
 @click.option("--year", type=int, default=None, help=YEAR_HELP)
 @click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("-q", "--quiet", is_flag=True, help="不显示读取进度")

@@ -68,16 +68,22 @@ def say(quiet: bool, text: str = "", **kw) -> None:
 
 def load_settings(workdir: Path):
     """``(rules, roster, catalog)`` of the working folder (``Workspace.require``: a folder that is not
-    one, or lacks its roster or catalog, is refused); a bad settings file is a :class:`SetupError`."""
+    one, or lacks its roster or catalog, is refused); a bad settings file, or settings that fail the
+    checks spanning two files (``settings_check.settings_error``, the ones ``rules check`` lists), is a
+    :class:`SetupError` — raised before any return is read. Every command loads its settings here."""
     from zg_excel.rules import ConfigError
+    from zg_excel.settings_check import settings_error
     from zg_excel.workspace import Workspace
 
     try:
         ws = Workspace(workdir)
         ws.require()
-        return ws.load()
+        loaded = ws.load()
     except ConfigError as exc:
         raise SetupError(str(exc)) from None
+    if problem := settings_error(*loaded):
+        raise SetupError(problem)
+    return loaded
 
 
 def require_workdir(workdir: Path) -> None:

@@ -11,12 +11,19 @@ from pathlib import Path
 
 import click
 
-from .common import AS_OF_HELP, CONTEXT, YEAR_HELP, SetupError, parse_date, resolve_run
+from .common import (
+    AS_OF_HELP,
+    CONTEXT,
+    YEAR_HELP,
+    load_settings,
+    parse_date,
+    resolve_run,
+    workdir_option,
+)
 
 
 @click.command("remind", context_settings=CONTEXT)
-@click.option("-w", "--workdir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="工作目录（zg-excel init 创建的文件夹）")
+@workdir_option
 @click.option("--year", type=int, default=None, help=YEAR_HELP)
 @click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 @click.option("--deadline", callback=parse_date, default=None,
@@ -36,18 +43,11 @@ def remind(workdir: Path, year: int | None, as_of, deadline, quiet: bool) -> Non
     from ..files import check_writable
     from ..merge import merge
     from ..outputs.reminders import build_reminders, write_reminders
-    from ..rules import ConfigError
     from ..runlock import workspace_lock
     from ..workspace import Workspace
 
-    if not workdir.is_dir():
-        raise SetupError(f"工作目录不存在：{workdir}（可先运行 zg-excel init {workdir}）")
+    loaded = load_settings(workdir)  # a missing folder, bad settings: named, exit 2
     ws = Workspace(workdir)
-    try:
-        ws.require()
-        loaded = ws.load()
-    except ConfigError as exc:
-        raise SetupError(str(exc)) from None
     year, as_of = resolve_run(workdir, year, as_of)
     with workspace_lock(ws, wait=10, command="催报"):
         check_writable(ws.output)  # before reading

@@ -9,7 +9,16 @@ from pathlib import Path
 
 import click
 
-from .common import CONTEXT, SetupError, parse_date, workdir_option
+from .common import (
+    AS_OF_HELP,
+    CONTEXT,
+    YEAR_HELP,
+    SetupError,
+    parse_date,
+    resolve_run,
+    workdir_option,
+)
+from .common import load_settings as load_common_settings
 
 
 @click.command("serve", context_settings=CONTEXT)
@@ -23,8 +32,8 @@ from .common import CONTEXT, SetupError, parse_date, workdir_option
               help="HTTPS 私钥文件（PEM）")
 @click.option("--url", default=None, help="写进链接的网址（如 http://10.1.2.3:8080），默认按本机地址")
 @click.option("--new-links", is_flag=True, help="作废全部旧链接，重新生成")
-@click.option("--year", type=int, default=None, help="考核年度（默认为截止日期所在年度）")
-@click.option("--as-of", "as_of", callback=parse_date, default=None, help="统计截止日期 YYYY-MM-DD（默认今天）")
+@click.option("--year", type=int, default=None, help=YEAR_HELP)
+@click.option("--as-of", "as_of", callback=parse_date, default=None, help=AS_OF_HELP)
 def serve(workdir: Path, host: str, port: int, cert, key, url, new_links: bool, year, as_of) -> None:
     """启动网页报送：各单位用浏览器上传报表，立即看到检查和计分结果。
 
@@ -44,6 +53,8 @@ def serve(workdir: Path, host: str, port: int, cert, key, url, new_links: bool, 
 
     if bool(cert) != bool(key):
         raise SetupError("--cert 和 --key 须同时给出")
+    load_common_settings(workdir)  # the checks every command runs (bad settings: exit 2, nothing read)
+    year, _ = resolve_run(workdir, year, as_of)  # the folder's year; the as-of date moves with the days unless given
     try:
         settings = load_settings(workdir)
         desk = Desk(workdir, settings, year=year, as_of=as_of)
