@@ -155,7 +155,7 @@ def test_pages_look_right(printed, tmp_path):
 def pdf_words(pdf, page: int) -> tuple[float, float, list[tuple[float, float, float, float, str]]]:
     """(page width, page height, words with their boxes) of one page, from ``pdftotext -bbox``."""
     html = subprocess.run([tool("pdftotext"), "-f", str(page), "-l", str(page), "-bbox", str(pdf), "-"],
-                          capture_output=True, text=True, timeout=60).stdout
+                          capture_output=True, text=True, timeout=60, check=True).stdout
     size = re.search(r'<page width="([\d.]+)" height="([\d.]+)"', html)
     words = [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in
              re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', html)]
@@ -164,7 +164,7 @@ def pdf_words(pdf, page: int) -> tuple[float, float, list[tuple[float, float, fl
 
 def raw_text(pdf, page: int) -> str:
     return subprocess.run([tool("pdftotext"), "-f", str(page), "-l", str(page), "-raw", str(pdf), "-"],
-                          capture_output=True, text=True, timeout=60).stdout
+                          capture_output=True, text=True, timeout=60, check=True).stdout
 
 
 def page_numbers(pages: list[str], sheet: str) -> list[int]:
@@ -266,7 +266,7 @@ def test_charts_show_targets_apart_from_labels(printed):
     units = [c for c in charts if "总积分与目标" in c]
     assert len(units) == 3
     for c in units:
-        series = re.findall(r"<c:ser>.*?</c:ser>", c, re.S)
+        series = re.findall(r"<c:ser>.*?</c:ser>", c, re.DOTALL)
         names = [re.search(r"<c:f>[^<]*</c:f>|<c:v>([^<]*)</c:v>", s).group(0) for s in series]
         assert len(series) == 3, names  # 总积分, 序时目标, 年度目标 (a quarter-end run)
         assert "<c:showVal val=\"1\"/>" in series[0]  # at the bar's end (the default, written only if not)
