@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .text import date_cn
+from .text import date_cn, date_span_cn
 
 if TYPE_CHECKING:
     from .rules import Rules
@@ -225,8 +225,17 @@ class Period:
         before the quarter's last day (the 台帐 covers the quarter so far)."""
         if self.at_quarter_end:
             return self.quarter_name
-        start, end = self.quarter_start, min(self.as_of, year_end(self.year))
-        return f"{self.quarter_name}（{start.month}月{start.day}日至{end.month}月{end.day}日）"
+        return f"{self.quarter_name}（{self.quarter_span_text}）"
+
+    @property
+    def quarter_span_text(self) -> str:
+        """The quarter holding ``as_of`` from its first day to ``as_of``: ``7月1日至9月30日``."""
+        return date_span_cn(self.quarter_start, min(self.as_of, year_end(self.year)))
+
+    @property
+    def quarter_heading(self) -> str:
+        """``2026年第三季度`` (``2026年第四季度（10月1日至10月31日）`` before its end): the 台帐's label."""
+        return f"{self.year}年{self.quarter_text}"
 
     def previous_quarter_end(self) -> dt.date | None:
         """The last day of the quarter before the one holding ``as_of``; None in the first quarter."""

@@ -1,7 +1,8 @@
 """Text conventions shared by every output: file names, Chinese dates, points as text, month lists.
 
 The one owner of each convention: a file name is made safe only by
-:func:`safe_filename`, a date is written in Chinese only by :func:`date_cn`, a
+:func:`safe_filename`, a date or month is written in Chinese only here (:func:`date_cn`,
+:func:`month_day_cn`, :func:`year_month_cn`, :func:`months_text` …), a
 points value is rounded for display only by :func:`round_half_up` (exact, half
 up, once) and written as text only by :func:`points_text` (as a workbook number
 by :func:`points_number`). Nothing here reads
@@ -16,8 +17,9 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-__all__ = ["NAME_MAX_BYTES", "WINDOWS_RESERVED", "date_cn", "months_text", "points_number", "points_text", "round_half_up",
-           "safe_filename"]
+__all__ = ["NAME_MAX_BYTES", "WEEKDAYS", "WINDOWS_RESERVED", "date_cn", "date_span_cn", "month_cn", "month_day_cn",
+           "month_day_weekday_cn", "months_text", "points_number", "points_text", "round_half_up", "safe_filename",
+           "year_month_cn", "year_months_grouped", "year_months_text"]
 
 # What no file system of the three (Windows, macOS, Linux) accepts in a name,
 # plus every control character (C0, DEL and C1).
@@ -70,7 +72,50 @@ def _cut_bytes(text: str, max_bytes: int) -> str:
 
 def date_cn(d: dt.date) -> str:
     """``2026年9月30日``."""
-    return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.year}年{month_day_cn(d)}"
+
+
+def month_day_cn(d: dt.date) -> str:
+    """``9月30日`` (the year said elsewhere)."""
+    return f"{d.month}月{d.day}日"
+
+
+def date_span_cn(start: dt.date, end: dt.date) -> str:
+    """``7月1日至9月30日`` (both in one year, said elsewhere)."""
+    return f"{month_day_cn(start)}至{month_day_cn(end)}"
+
+
+WEEKDAYS = "一二三四五六日"
+
+
+def month_day_weekday_cn(d: dt.date) -> str:
+    """``9月30日（星期三）``: a deadline."""
+    return f"{month_day_cn(d)}（星期{WEEKDAYS[d.weekday()]}）"
+
+
+def month_cn(month: int) -> str:
+    """``9月``."""
+    return f"{month}月"
+
+
+def year_month_cn(year: int, month: int) -> str:
+    """``2026年9月``."""
+    return f"{year}年{month_cn(month)}"
+
+
+def year_months_text(months, empty: str = "") -> str:
+    """``{(2026, 3), (2026, 4)}`` → ``2026年3月、2026年4月`` (sorted); ``empty`` when there is none."""
+    if not months:
+        return empty
+    return "、".join(year_month_cn(y, m) for y, m in sorted(months))
+
+
+def year_months_grouped(months) -> str:
+    """``[(2026, 3), (2026, 4), (2027, 1)]`` → ``2026年3月、4月；2027年1月`` (in the order given)."""
+    by_year: dict[int, list[int]] = {}
+    for y, m in months or ():
+        by_year.setdefault(y, []).append(m)
+    return "；".join(f"{y}年" + "、".join(month_cn(m) for m in ms) for y, ms in by_year.items())
 
 
 def round_half_up(x: Fraction | int, places: int = 2) -> Decimal:
@@ -124,8 +169,8 @@ def months_text(months) -> str:
         while j + 1 < len(ms) and ms[j + 1] == ms[j] + 1:
             j += 1
         if j - i >= 2:
-            parts.append(f"{ms[i]}—{ms[j]}月")
+            parts.append(f"{ms[i]}—{month_cn(ms[j])}")
         else:
-            parts.extend(f"{m}月" for m in ms[i:j + 1])
+            parts.extend(month_cn(m) for m in ms[i:j + 1])
         i = j + 1
     return "、".join(parts)

@@ -20,16 +20,11 @@ from fractions import Fraction
 from .issues import INFO, WARNING, Issue
 from .model import DUPLICATE, SUPERSEDED, EventRow, Return, SubmissionRow
 from .rules import Rules
+from .text import year_months_text
 from .values import normalize_key, row_key
 
 _EPOCH = dt.datetime(1900, 1, 1)
 _TITLES_SHOWN = 10  # titles named in the "removed rows" warning
-
-
-def _month_text(months: set[tuple[int, int]]) -> str:
-    if not months:
-        return "无日期"
-    return "、".join(f"{y}年{m}月" for y, m in sorted(months))
 
 
 def newest_first(files: list[Return], rules: Rules) -> list[Return]:
@@ -89,7 +84,7 @@ def resolve_versions(returns: list[Return], rules: Rules) -> list[Issue]:
                     for row in (*r.events, *r.submissions):
                         row.outcome = SUPERSEDED
                     issues.append(Issue(INFO, "superseded",
-                                        f"该文件（{_month_text(months[i])}，录用{len(r.events)}行、报送{len(r.submissions)}行）"
+                                        f"该文件（{year_months_text(months[i], '无日期')}，录用{len(r.events)}行、报送{len(r.submissions)}行）"
                                         f"已被更新的文件“{newer.relpath}”替代，不再重复计入",
                                         file=r.relpath, unit=unit, action="整个文件不计入（以更新文件为准）"))
                     break

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from ..issues import ERROR
 from ..text import date_cn, months_text, points_text, round_half_up
 from ..files import atomic_write_bytes
-from .report import overview, period_label, previous_of
+from .report import month_counts, overview, period_label, previous_of
 
 if TYPE_CHECKING:
     from ..result import Result
@@ -77,11 +77,6 @@ def _points_change(diff) -> str:
     return "持平"
 
 
-def _month_counts(t, months) -> str:
-    """``5月1条``, ``2月1条、7月1条``: each month with its count (as in 月度报送)."""
-    return "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in months)
-
-
 def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
     """Everything the bulletin template may use (documented in the README).
 
@@ -108,7 +103,7 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
         zero = [m for m in t.short_months if t.submissions_by_month.get(m, 0) == 0]
         if some:
             short_months.append({"unit": inert(t.unit), "months": some, "months_text": months_text(some),
-                                 "text": f"{inert(t.unit)}（{_month_counts(t, some)}）"})
+                                 "text": f"{inert(t.unit)}（{month_counts(t, some)}）"})
         if zero:
             zero_months.append({"unit": inert(t.unit), "months": zero, "months_text": months_text(zero),
                                 "text": f"{inert(t.unit)}（{months_text(zero)}）"})

@@ -36,7 +36,7 @@ class Entry:
 
 def ledger_label(result: Result) -> str:
     """The quarter's folder name: ``2026年第三季度`` (``2026年第四季度（10月1日至10月31日）`` before its end)."""
-    return f"{result.year}年{result.period.quarter_text}"
+    return result.period.quarter_heading
 
 
 def ledger_plan(result: Result) -> list[Entry]:

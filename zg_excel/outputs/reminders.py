@@ -22,16 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..text import date_cn, months_text, points_text
+from ..text import date_cn, month_day_weekday_cn, months_text, points_text
 from ..files import Staging, atomic_write_bytes, new_run_id
 from ..workspace import Workspace
+from .report import month_counts
 
 if TYPE_CHECKING:
     from ..result import Result
     from ..tally import UnitTally
 
 DEFAULT_DEADLINE_DAYS = 5
-WEEKDAYS = "一二三四五六日"
 
 # Kinds of reason (stable names, for the mailer and for tests).
 NOT_RETURNED = "not_returned"
@@ -80,10 +80,6 @@ class Reminders:
         return next((r for r in self.items if r.unit == unit), None)
 
 
-def deadline_text(d: dt.date) -> str:
-    return f"{d.month}月{d.day}日（星期{WEEKDAYS[d.weekday()]}）"
-
-
 def default_deadline(issued: dt.date, days: int = DEFAULT_DEADLINE_DAYS) -> dt.date:
     """``days`` calendar days after ``issued``, moved to the Monday after when it falls on a weekend."""
     d = issued + dt.timedelta(days=days)
@@ -102,7 +98,7 @@ def _reasons(t: UnitTally, result: Result) -> list[tuple[str, str]]:
         return [(NOT_RETURNED, f"尚未报送{result.period.span_text}组工信息统计表")]
     out: list[tuple[str, str]] = []
     if cat.monthly_submissions and t.short_months:
-        counts = "、".join(f"{m}月{t.submissions_by_month.get(m, 0)}条" for m in t.short_months)
+        counts = month_counts(t, t.short_months)
         out.append((SHORT_MONTHS, f"报送条数{counts}，低于每月{cat.monthly_submissions}条的要求"))
     elif not cat.monthly_submissions:
         zero = [m for m, n in sorted(t.submissions_by_month.items()) if n == 0]
@@ -123,7 +119,7 @@ def _reasons(t: UnitTally, result: Result) -> list[tuple[str, str]]:
 
 def _ask(kinds: set[str], deadline: dt.date) -> str:
     """What the unit is asked to do, by when (one sentence per kind of problem)."""
-    when = deadline_text(deadline)
+    when = month_day_weekday_cn(deadline)
     if NOT_RETURNED in kinds:
         return f"请于{when}前将统计表报送区委组织部。"
     asks = []
@@ -175,7 +171,7 @@ def build_reminders(result: Result, *, deadline: dt.date | None = None, issued: 
                           issued=issued)))
     if items:
         lines = [f"各单位：截至{date_cn(result.as_of)}，以下{len(items)}个单位的组工信息报送存在不足，"
-                 f"请相关单位于{deadline_text(deadline)}前核实补报，并将更新后的统计表报送区委组织部。"]
+                 f"请相关单位于{month_day_weekday_cn(deadline)}前核实补报，并将更新后的统计表报送区委组织部。"]
         lines += [f"{i}. {r.line}" for i, r in enumerate(items, start=1)]
         lines.append("如已报送，请忽略本提醒。谢谢！")
     else:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from ..text import month_cn
+
 if TYPE_CHECKING:
     from ..previous import Previous
     from ..result import Result
@@ -21,6 +23,11 @@ if TYPE_CHECKING:
 def period_label(result: Result) -> str:
     """``2026年1月至9月`` (or ``2026年全年`` at year end)."""
     return result.period.label
+
+
+def month_counts(t, months) -> str:
+    """``5月1条``, ``2月1条、7月1条``: each month of a unit tally with its count (as in 月度报送)."""
+    return "、".join(f"{month_cn(m)}{t.submissions_by_month.get(m, 0)}条" for m in months)
 
 
 def previous_of(result: Result) -> Previous | None:

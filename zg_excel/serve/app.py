@@ -33,6 +33,7 @@ from ..files import OutputError
 from ..model import OUTCOME_ZH, SCORED
 from ..result import FAILED, REJECTED, SKIPPED
 from ..text import points_text as fmt
+from ..text import year_month_cn, year_months_grouped
 from .pages import render
 from .settings import ServeSettings
 from .store import DOWNLOAD_ZH, Desk, MergeBusy, Outcome, latest_downloads, run_merge
@@ -70,19 +71,10 @@ def _pts(x: Fraction | None) -> str:
     return "" if x is None else fmt(x)
 
 
-def _months_text(months) -> str:
-    if not months:
-        return ""
-    by_year: dict[int, list[int]] = {}
-    for y, m in months:
-        by_year.setdefault(y, []).append(m)
-    return "；".join(f"{y}年" + "、".join(f"{m}月" for m in ms) for y, ms in by_year.items())
-
-
 def _outcome_view(o: Outcome) -> dict:
     fc = o.check
     view = {"name": o.name, "accepted": o.accepted, "reason": o.reason, "check": fc,
-            "stored_name": o.stored.rsplit("/", 1)[-1], "months": _months_text(o.months), "groups": [],
+            "stored_name": o.stored.rsplit("/", 1)[-1], "months": year_months_grouped(o.months), "groups": [],
             "rows": [], "verdict": "", "found_by": "", "events_line": "", "subs_line": "",
             "proof": o.proof, "proves": o.proves, "proof_waiting": o.proof_waiting}
     if o.proof and o.accepted:
@@ -263,7 +255,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         ctx = {"title": "网页报送·办公室", "heading": "组工信息网页报送　区委组织部办公室", "base": f"/o/{token}/",
                "csrf": csrf_for("o|" + token_hash(token)), "message": message, "snap": snap,
                "refresh": 3 if snap is None or stale else 0,
-               "month_label": f"{today.year}年{today.month}月"}
+               "month_label": year_month_cn(today.year, today.month)}
         downloads = latest_downloads(workdir, desk.period()[0])
         ctx["downloads"] = [(k, DOWNLOAD_ZH[k], dt.datetime.fromtimestamp(p.stat().st_mtime).strftime("%m-%d %H:%M"))
                             for k, p in downloads.items()]
