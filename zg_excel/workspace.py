@@ -68,10 +68,16 @@ WEB_LINKS_TXT = "网页报送链接.txt"
 WEB_LINKS_XLSX = "网页报送链接.xlsx"
 WEB_OFFICE_TXT = "办公室入口.txt"
 WEB_AUDIT_LOG = "报送日志.jsonl"
+WEB_UPLOAD_MARK = "网页报送"  # inbox/<单位>/<单位>-网页报送-<stamp>-<sha8>.xlsx: a return uploaded on the unit's page
 UNNAMED_UNIT = "未命名单位"
 UNKNOWN_UNIT = "未识别单位"  # 退回单 of files whose unit was not recognised
 
 _TEMPLATE_NAME = re.compile(rf"^(\d{{4}})年{TEMPLATE_STEM}-(.+)\.xlsx$", re.IGNORECASE)
+
+
+def inbox_unit_folder(unit: str) -> str:
+    """The unit's folder name in ``inbox`` (roster names are trusted, but never a path)."""
+    return safe_filename(unit).lstrip(".") or "_"
 
 
 def template_filename(unit_name: str, year: int) -> str:
@@ -186,6 +192,17 @@ class Workspace:
         """``output/台帐/<2026年第三季度>/台帐索引.xlsx``."""
         return self.ledger_period_dir(label) / LEDGER_INDEX
 
+    def ledger_copy_path(self, label: str, unit: str, stem: str, suffix: str, n: int = 1) -> Path:
+        """``output/台帐/<2026年第三季度>/<单位>/<stem>.pdf``: a proof file's copy; the ``n``-th copy of that
+        name (``n`` > 1) is ``<stem>（n）.pdf``."""
+        base = safe_filename(stem, limit=60)
+        return self.ledger_unit_dir(label, unit) / (f"{base}{suffix}" if n == 1 else f"{base}（{n}）{suffix}")
+
+    def ledger_zip(self, label: str) -> Path:
+        """``output/台帐/<2026年第三季度>.zip``: the quarter's 台帐 folder as one file to hand over."""
+        folder = self.ledger_period_dir(label)
+        return folder.with_name(folder.name + ".zip")
+
     def ledger_files(self, label: str) -> list[Path]:
         """The files now in the quarter's 台帐 folder (for removing stale copies)."""
         folder = self.ledger_period_dir(label)
@@ -282,6 +299,12 @@ class Workspace:
     @property
     def web_audit_log(self) -> Path:
         return self.web_dir / WEB_AUDIT_LOG
+
+    def web_upload_relpath(self, unit: str, stamp: str, sha8: str, ext: str) -> str:
+        """``<单位>/<单位>-网页报送-<stamp>-<sha8>.xlsx``: where (below ``inbox``) a return uploaded on the
+        unit's page is stored (``ext`` with its dot)."""
+        folder = inbox_unit_folder(unit)
+        return f"{folder}/{folder}-{WEB_UPLOAD_MARK}-{stamp}-{sha8}{ext}"
 
     @property
     def web_cache(self) -> Path:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from ..files import atomic_target
 from ..ledger import Proof, ProofFile, copy_name
-from ..text import safe_filename
 from ..workspace import Workspace
 from .summary import ledger_events
 
@@ -35,7 +34,7 @@ class Entry:
 
 
 def ledger_label(result: Result) -> str:
-    """The quarter's folder name: ``2026年第三季度`` (``2026年第四季度（10月1日至10月31日）`` before its end)."""
+    """The quarter's label (its folder's name is ``Workspace.ledger_period_dir``'s): ``2026年第三季度`` (``2026年第四季度（10月1日至10月31日）`` before its end)."""
     return result.period.quarter_heading
 
 
@@ -50,14 +49,11 @@ def ledger_plan(result: Result) -> list[Entry]:
         entry = Entry(ev, proof)
         for f in proof.usable_files if proof else ():
             stem, suffix = copy_name(ev, f)
-            folder = ws.ledger_unit_dir(label, ev.unit).as_posix()
-            base = safe_filename(stem, limit=60)
-            name, n = f"{base}{suffix}", 1
-            while f"{folder}/{name}".casefold() in taken:
+            n = 1
+            while (rel := ws.ledger_copy_path(label, ev.unit, stem, suffix, n).as_posix()).casefold() in taken:
                 n += 1
-                name = f"{base}（{n}）{suffix}"
-            taken.add(f"{folder}/{name}".casefold())
-            entry.copies.append((f, f"{folder}/{name}"))
+            taken.add(rel.casefold())
+            entry.copies.append((f, rel))
         out.append(entry)
     return out
 
@@ -165,7 +161,7 @@ def zip_ledger(output: Path, label: str) -> Path:
     """``output/台帐/<label>.zip``: the quarter's 台帐 folder as one file to hand over."""
     ws = Workspace.for_output(Path(output))
     folder = ws.ledger_period_dir(label)
-    target = folder.with_name(folder.name + ".zip")
+    target = ws.ledger_zip(label)
     tmp = atomic_target(target)
     try:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -36,7 +36,7 @@ from ..model import EventRow
 from ..period import resolve_period
 from ..result import FAILED, MERGED, REJECTED, SKIPPED, Result
 from ..text import safe_filename
-from ..workspace import Workspace
+from ..workspace import Workspace, inbox_unit_folder
 from .settings import ServeSettings
 from .tokens import load_store, serve_dir
 
@@ -87,7 +87,7 @@ def sha256(data: bytes) -> str:
 
 def safe_folder(unit: str) -> str:
     """A folder name for a roster unit (roster names are trusted, but never a path)."""
-    return safe_filename(unit).lstrip(".") or "_"
+    return inbox_unit_folder(unit)
 
 
 class BookCache:
@@ -357,9 +357,7 @@ class Desk:
                 book = books.get(key) or FileFailure(key, "crashed", "读取过程异常中断，未能读取")
                 if isinstance(book, RawBook):
                     self.cache.put(out.sha, book)
-                folder = safe_folder(unit)
-                stamp = now.strftime("%Y%m%d-%H%M%S")
-                relpath = f"{folder}/{folder}-网页报送-{stamp}-{out.sha[:8]}{ext}"
+                relpath = self.ws.web_upload_relpath(unit, now.strftime("%Y%m%d-%H%M%S"), out.sha[:8], ext)
                 self._check(unit, out, book, relpath, now)
                 if out.reason:
                     continue
