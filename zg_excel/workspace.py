@@ -45,6 +45,7 @@ from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
+MAIL_SETTINGS = "mail.toml"  # [smtp] of ``zg-excel mail`` (never a password)
 FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (its assessment year)
 
 # Output file names (stable: users, mail rules and tests refer to them).
@@ -262,6 +263,11 @@ class Workspace:
                 if form in by_stem:
                     return by_stem[form]
         return None
+
+    @property
+    def mail_settings(self) -> Path:
+        """``<root>/mail.toml``: the mailer's ``[smtp]`` settings."""
+        return self.root / MAIL_SETTINGS
 
     @property
     def mail_dir(self) -> Path:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..workspace import MAIL_SETTINGS, Workspace
 from .addresses import Mailbox, decode_text, header_text, parse_address
 from .errors import AddressError, MailConfigError
 
@@ -16,7 +17,7 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as _toml  # type: ignore[no-redef]
 
-CONFIG_NAME = "mail.toml"
+CONFIG_NAME = MAIL_SETTINGS  # the file's name, as messages say it (Workspace.mail_settings is its path)
 SECURITY_CHOICES = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 DEFAULT_TIMEOUT = 30.0
@@ -70,7 +71,7 @@ def load_smtp_settings(
     """
     workdir = Path(workdir)
     env = os.environ if env is None else env
-    path = workdir / CONFIG_NAME
+    path = Workspace(workdir).mail_settings
     table: dict[str, Any] = {}
     if path.is_file():
         try:
