@@ -66,7 +66,7 @@ def check_settings(workdir: Path) -> list[Issue]:
     (info) says a shipped default stands in for a missing file.
     """
     workdir = Path(workdir)
-    rules_file = workdir / RULES_FILE
+    rules_file = Workspace(workdir).rules_file
     issues = rules_issues(rules_file)
     try:
         rules = load_rules(rules_file)
@@ -200,7 +200,7 @@ def bulletin_template_error(workdir: Path, rules: Rules, roster: Roster, catalog
 
 def _cross_checks(workdir: Path, rules: Rules, roster_rows, catalog_rows) -> list[Issue]:
     """Names in one file that must exist in another (as written, even when the rules do not load)."""
-    data, _, _ = read_rules_data(workdir / RULES_FILE)
+    data, _, _ = read_rules_data(Workspace(workdir).rules_file)
     cats = data.get("categories") if isinstance(data.get("categories"), dict) else {}
     liaison = data.get("liaison") if isinstance(data.get("liaison"), dict) else {}
     district = data.get("district") if isinstance(data.get("district"), dict) else {}
