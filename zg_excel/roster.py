@@ -18,8 +18,6 @@ from .rules import ConfigError, Rules
 from .text import safe_filename
 from .values import clean_text, normalize_header, normalize_key
 
-ROSTER_FILE = "单位名册.xlsx"
-CATALOG_FILE = "媒体目录.xlsx"
 ROSTER_COLUMNS = ("单位名称", "类别", "别名", "联系人", "邮箱", "备注")
 CATALOG_COLUMNS = ("媒体名称", "级别", "类别", "别名", "备注")
 
@@ -213,9 +211,10 @@ def _bad_addresses(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class TableKind:
-    """What sets a settings table apart: its file, columns, what the office calls it, its issue codes' prefix."""
+    """What sets a settings table apart: its columns, what the office calls it, its issue codes' prefix.
 
-    file: str
+    Its file (name and path) is the working folder's business: ``Workspace.table_file(kind)``."""
+
     columns: tuple[str, ...]
     what: str  # 单位名册 / 媒体目录
     item: str  # 单位 / 媒体
@@ -223,8 +222,8 @@ class TableKind:
     default: str  # the shipped csv
 
 
-ROSTER = TableKind(ROSTER_FILE, ROSTER_COLUMNS, "单位名册", "单位", "roster", "roster.csv")
-CATALOG = TableKind(CATALOG_FILE, CATALOG_COLUMNS, "媒体目录", "媒体", "catalog", "media.csv")
+ROSTER = TableKind(ROSTER_COLUMNS, "单位名册", "单位", "roster", "roster.csv")
+CATALOG = TableKind(CATALOG_COLUMNS, "媒体目录", "媒体", "catalog", "media.csv")
 
 
 def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules: Rules,
@@ -236,7 +235,7 @@ def validate_rows(rows: list[tuple[int, dict[str, str]]], kind: TableKind, rules
     address, an outlet whose 级别 is not a level, the same name listed twice,
     and a name or alias given to two different entries are errors.
     """
-    file = file or kind.file
+    file = file or kind.what  # the caller names the file it read
     name_col = kind.columns[0]
     issues: list[Issue] = []
     if not rows:
@@ -338,12 +337,13 @@ def _alias_clashes(rows: list[tuple[int, dict[str, str]]], kind: TableKind, file
     return issues
 
 
-def table_rows(workdir: Path | None, kind: TableKind) -> tuple[list[tuple[int, dict[str, str]]], str, bool]:
-    """The rows of the folder's table (or the shipped default), the name to show, and whether it is the default.
+def table_rows(path: Path | None, kind: TableKind) -> tuple[list[tuple[int, dict[str, str]]], str, bool]:
+    """The rows of the table in ``path`` (or the shipped default when there is no such file), the name to show,
+    and whether it is the default.
 
-    Raises :class:`ConfigError` when the folder's file cannot be opened or has no header.
+    Raises :class:`ConfigError` when the file cannot be opened or has no header.
     """
-    path = Path(workdir) / kind.file if workdir else None
+    path = Path(path) if path else None
     if path is not None and path.exists():
         return _read_table(path, kind.columns, kind.what), path.name, False
     return _default_rows(kind.default), f"{kind.default}（内置）", True
@@ -359,8 +359,9 @@ def _raise_on_errors(issues: list[Issue], what: str, source: str) -> None:
         raise ConfigError(f"{what}（{source}）有误：\n" + "\n".join(lines), errors)
 
 
-def load_roster(workdir: Path | None, rules: Rules) -> Roster:
-    rows, file, default = table_rows(workdir, ROSTER)
+def load_roster(path: Path | None, rules: Rules) -> Roster:
+    """The roster in ``path`` (``Workspace.roster_file``); the shipped one when None or absent."""
+    rows, file, default = table_rows(path, ROSTER)
     source = "默认名册（上街区）" if default else file
     _raise_on_errors(validate_rows(rows, ROSTER, rules, file), "单位名册", source)
     units = [Unit(name=rec["单位名称"], category=rec["类别"], aliases=split_aliases(rec.get("别名")),
@@ -369,8 +370,9 @@ def load_roster(workdir: Path | None, rules: Rules) -> Roster:
     return Roster(units=units, source=source)
 
 
-def load_catalog(workdir: Path | None, rules: Rules) -> Catalog:
-    rows, file, default = table_rows(workdir, CATALOG)
+def load_catalog(path: Path | None, rules: Rules) -> Catalog:
+    """The catalog in ``path`` (``Workspace.catalog_file``); the shipped one when None or absent."""
+    rows, file, default = table_rows(path, CATALOG)
     source = "默认媒体目录（上街区）" if default else file
     _raise_on_errors(validate_rows(rows, CATALOG, rules, file), "媒体目录", source)
     outlets = []

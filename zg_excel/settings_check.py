@@ -38,19 +38,20 @@ from .rules import (
     rules_issues,
 )
 from .values import normalize_key
-from .workspace import BULLETIN_TEMPLATE, Workspace
+from .workspace import BULLETIN_TEMPLATE, ROSTER_FILE, Workspace
 
 
 def _table(workdir: Path, kind: TableKind, rules: Rules, issues: list[Issue]) -> list[tuple[int, dict[str, str]]]:
+    path = Workspace(workdir).table_file(kind)
     try:
-        rows, file, default = table_rows(workdir, kind)
+        rows, file, default = table_rows(path, kind)
     except ConfigError as exc:
-        issues.append(Issue(ERROR, "table_unreadable", str(exc), file=kind.file,
+        issues.append(Issue(ERROR, "table_unreadable", str(exc), file=path.name,
                             fix=f"请用 Excel/WPS 打开{kind.what}，确认第一个工作表的表头含“{kind.columns[0]}”"))
         return []
     if default:
-        issues.append(Issue(INFO, "default_used", f"工作目录中没有{kind.file}，使用内置的默认{kind.what}（上街区）",
-                            file=kind.file, fix=f"运行 zg-excel init 可生成{kind.file}，按本区实际修改"))
+        issues.append(Issue(INFO, "default_used", f"工作目录中没有{path.name}，使用内置的默认{kind.what}（上街区）",
+                            file=path.name, fix=f"运行 zg-excel init 可生成{path.name}，按本区实际修改"))
     issues.extend(validate_rows(rows, kind, rules, file))
     return rows
 
@@ -81,7 +82,8 @@ def check_settings(workdir: Path) -> list[Issue]:
     catalog_rows = _table(workdir, CATALOG, rules, issues)
     issues.extend(_cross_checks(workdir, rules, roster_rows, catalog_rows))
     try:
-        roster, catalog = load_roster(workdir, rules), load_catalog(workdir, rules)
+        ws = Workspace(workdir)
+        roster, catalog = load_roster(ws.roster_file, rules), load_catalog(ws.catalog_file, rules)
     except ConfigError:  # reported above; the template is tried on the shipped lists
         roster, catalog = load_roster(None, rules), load_catalog(None, rules)
     issues.extend(bulletin_template_issues(workdir, rules, roster, catalog))
@@ -269,7 +271,7 @@ def cross_issues(*, category_names: list[str], section, provincial: dict[str, ob
     elif unit_categories and section not in unit_categories:
         issues.append(Issue(ERROR, "no_section_units",
                             f"单位名册中没有类别为“{section}”的单位，对口处室无人可选，经对口处室的积分和报送无法计入",
-                            file=ROSTER.file, column="类别", value=section,
+                            file=ROSTER_FILE, column="类别", value=section,
                             fix=f"请在名册中列出区委组织部各科室，类别填“{section}”"))
     for cat_name, names in provincial.items():
         for o in names if isinstance(names, list) else []:

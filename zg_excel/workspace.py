@@ -29,12 +29,12 @@ import tomllib
 
 from .files import atomic_target, atomic_write_bytes
 from .roster import (
+    CATALOG,
     CATALOG_COLUMNS,
-    CATALOG_FILE,
     ROSTER_COLUMNS,
-    ROSTER_FILE,
     Catalog,
     Roster,
+    TableKind,
     default_catalog_rows,
     default_roster_rows,
     load_catalog,
@@ -45,6 +45,8 @@ from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
 RULES_FILE = "rules.toml"
+ROSTER_FILE = "单位名册.xlsx"
+CATALOG_FILE = "媒体目录.xlsx"
 MAIL_SETTINGS = "mail.toml"  # [smtp] of ``zg-excel mail`` (never a password)
 FOLDER_FILE = "zg-excel.toml"  # the working folder's record: ``year = 2026`` (its assessment year)
 
@@ -130,6 +132,10 @@ class Workspace:
     @property
     def catalog_file(self) -> Path:
         return self.root / CATALOG_FILE
+
+    def table_file(self, kind: TableKind) -> Path:
+        """The roster's or the catalog's file (``roster.ROSTER`` / ``roster.CATALOG``)."""
+        return self.catalog_file if kind is CATALOG else self.roster_file
 
     @property
     def inbox(self) -> Path:
@@ -372,7 +378,7 @@ class Workspace:
         if not self.root.exists():
             raise ConfigError(f"工作目录不存在：{self.root}（可先运行 zg-excel init {self.root}）")
         rules = load_rules(self.rules_file)
-        return rules, load_roster(self.root, rules), load_catalog(self.root, rules)
+        return rules, load_roster(self.roster_file, rules), load_catalog(self.catalog_file, rules)
 
     def recorded_year(self) -> int | None:
         """The assessment year recorded in ``zg-excel.toml``; None when the folder has no record."""
