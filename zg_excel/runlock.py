@@ -180,8 +180,9 @@ def workspace_lock(ws: Workspace, *, wait: float = 0.0, command: str = "合并",
         if time.monotonic() >= deadline:
             raise LockBusy(f"{describe(seen)}（{path}）。")
         time.sleep(poll)
-    watchdog = start_watchdog(ws, info)
+    watchdog = None
     try:
+        watchdog = start_watchdog(ws, info)
         clean_leftovers(ws)
         yield info
     finally:
