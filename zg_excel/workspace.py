@@ -40,11 +40,11 @@ from .roster import (
     load_catalog,
     load_roster,
 )
-from .rules import ConfigError, Rules, default_rules_text, load_rules
+from .rules import RULES_FILE, ConfigError, Rules, default_rules_text, load_rules
 from .text import safe_filename
 
 BULLETIN_TEMPLATE = "通报.txt.j2"
-RULES_FILE = "rules.toml"
+# RULES_FILE (rules.toml) is named once, in rules.py, whose messages say it; its path is Workspace.rules_file
 ROSTER_FILE = "单位名册.xlsx"
 CATALOG_FILE = "媒体目录.xlsx"
 MAIL_SETTINGS = "mail.toml"  # [smtp] of ``zg-excel mail`` (never a password)
