@@ -235,7 +235,7 @@ for path, r in worker.read_books(job["paths"], limits):
     rec = {"outcome": "book" if isinstance(r, RawBook) else r.code,
            "elapsed_s": getattr(r, "elapsed_s", None)}
     if isinstance(r, RawBook):
-        rec.update(format=r.format, application=r.application, notes=len(r.notes),
+        rec.update(format=r.format, notes=len(r.notes),
                    sheets=[{"name": s.name, "rows": len(s.rows), "cols": len(s.rows[0]) if s.rows else 0,
                             "hidden": s.hidden, "hidden_rows": sorted(s.hidden_rows)[:50],
                             "hidden_cols": sorted(s.hidden_cols)[:50], "formulas": len(s.formulas_without_value),

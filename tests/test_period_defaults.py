@@ -68,7 +68,7 @@ def test_year_end_cap_and_as_of_before_the_year():
 def test_complete_months_and_in_progress():
     p = Period(2026, D(2026, 10, 8))
     assert (p.complete_months, p.months_elapsed, p.in_progress_month) == (9, 9, 10)
-    assert list(p.months) == list(range(1, 10)) and list(p.months_shown) == list(range(1, 11))
+    assert list(p.months) == list(range(1, 10)) and p.last_month == 10
     assert p.prorated(120) == 90  # 120 × 9/12
     month_end = Period(2026, D(2026, 10, 31))
     assert (month_end.months_elapsed, month_end.in_progress_month) == (10, None)

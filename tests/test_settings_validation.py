@@ -152,10 +152,19 @@ def test_syntax_error_and_folder_are_chinese(folder, tmp_path):
     _assert_setup_error(w, "rules.toml 是一个文件夹，不是规则文件")
 
 
-def test_a_retired_key_still_loads_with_a_warning(folder):
-    (folder / "rules.toml").write_text('[period]\ncount_by = "录用日期"\n', encoding="utf-8")
+@pytest.mark.parametrize("text,key", [
+    ('[period]\ncount_by = "录用日期"\n', "period.count_by"),
+    ('[rounding]\nplaces = 2\nmode = "half_up"\n', "rounding.mode"),
+    ('[outlets]\nunknown_media = "exclude"\nlevel_source = "catalog"\n', "outlets.level_source"),
+])
+def test_a_retired_key_still_loads_with_a_warning(folder, text, key):
+    from zg_excel.rules import load_rules
+
+    (folder / "rules.toml").write_text(text, encoding="utf-8")
     check = _run(["rules", "check", "-w", str(folder)])
-    assert check.exit_code == 0 and "period.count_by" in check.output and "[警告]" in check.output
+    assert check.exit_code == 0 and key in check.output and "[警告]" in check.output
+    load_rules(folder / "rules.toml")  # loads
+    assert key not in {".".join(p) for p, _ in _paths(DEFAULTS)}  # and is no longer shipped
 
 
 def _init(tmp_path: Path) -> Path:
@@ -190,3 +199,19 @@ def test_several_addresses_in_one_cell_are_fine(tmp_path):
     _roster(w, [("组织科", "科室", "", "", "a@example.gov.cn; 张三 <b@example.gov.cn>")])
     r = _run(["rules", "check", "-w", str(w)])
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("text,message", [
+    ('[liaison]\nsection_category = "不存在的类别"\n',
+     "对口处室类别 liaison.section_category = “不存在的类别”不是考核类别"),
+    ('[categories."镇街"]\nprovincial_outlets = ["不存在的报纸"]\n',
+     "categories.镇街.provincial_outlets 中的“不存在的报纸”不在媒体目录中"),
+    ('[district]\nadopters = ["不存在的网站"]\n', "district.adopters 中的“不存在的网站”不在媒体目录中"),
+])
+def test_checks_spanning_two_files_refuse_every_command_before_reading(folder, text, message):
+    """The cross-file checks of ``rules check`` are the ones every command runs when it loads the settings."""
+    (folder / "rules.toml").write_text(text, encoding="utf-8")
+    _assert_setup_error(folder, message)
+    for args in (["remind", "-q"], ["template", "-q"]):
+        r = _run([*args, "-w", str(folder), "--as-of", "2026-09-30"] if args[0] == "remind" else [*args, "-w", str(folder)])
+        assert r.exit_code == 2 and message in r.output, (args, r.output)

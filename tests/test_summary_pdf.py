@@ -116,7 +116,8 @@ def test_rules_sheet_labels_are_chinese(printed):
     assert shown["bulletin.seal"] == "否"
     assert shown["flags.serious_problem"] == "倒扣"
     assert shown["outlets.unknown_media"].startswith("排除")
-    assert shown["rounding.mode"] == "四舍五入"
+    assert shown["versions.time_source"] == "工作簿保存时间"
+    assert "rounding.mode" not in shown and "outlets.level_source" not in shown  # retired
     assert shown["duplicates.event_key"] == "单位、标题、媒体、录用形式、日期"
     text = "\n".join(sheet_pages(pages, S.RULES))
     for word in ("True", "False", "half_up", "negate", "exclude", "months_subset"):

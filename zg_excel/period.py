@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
-from .text import date_cn, date_span_cn
+from .text import date_span_cn
 
 if TYPE_CHECKING:
     from .rules import Rules
@@ -168,11 +168,6 @@ class Period:
         """The judged months, 1-based (the in-progress month is not among them)."""
         return range(1, self.months_elapsed + 1)
 
-    @property
-    def months_shown(self) -> range:
-        """The judged months and the in-progress month, 1-based."""
-        return range(1, self.last_month + 1)
-
     def share(self, annual: Fraction | int) -> Fraction:
         """The judged months' share of an annual quantity (the whole at year end)."""
         annual = Fraction(annual)
@@ -198,11 +193,6 @@ class Period:
         """``2026年1—9月`` (``2026年1月`` in January), as the reminders write it."""
         m = self.last_month
         return f"{self.year}年1—{m}月" if m > 1 else f"{self.year}年1月"
-
-    @property
-    def as_of_text(self) -> str:
-        """``2026年9月30日``."""
-        return date_cn(self.as_of)
 
     @property
     def title_text(self) -> str:

@@ -65,14 +65,6 @@ def _number(value: Any) -> Fraction | None:
     return None
 
 
-def to_fraction(value: Any, key: str) -> Fraction:
-    """Read a point value exactly: 5, "0.5", "1/5" (floats go through their decimal repr)."""
-    got = _number(value)
-    if got is None:
-        raise ConfigError(f"规则文件 {key}：应为数值，实际为 {value!r}")
-    return got
-
-
 # ---------------------------------------------------------------------------
 # What every key may hold: one table, read by validate().
 
@@ -104,7 +96,6 @@ FIXED_KEYS: dict[str, KeySpec] = {
     "multiplier.video_minutes_over": KeySpec("number", low=0, high=10_000),
     "district.adopters": KeySpec("names"),
     "outlets.unknown_media": KeySpec("choice", choices=("exclude", "declared_level")),
-    "outlets.level_source": KeySpec("choice", choices=("catalog",)),
     "flags.not_org_work_points": KeySpec("number", low=0, high=10_000),
     "flags.serious_problem": KeySpec("choice", choices=("negate", "zero")),
     "liaison.section_category": KeySpec("text", nonempty=True),
@@ -122,7 +113,6 @@ FIXED_KEYS: dict[str, KeySpec] = {
     "targets.prorate_before_year_end": KeySpec("bool"),
     "period.judge_incomplete_month": KeySpec("bool"),
     "rounding.places": KeySpec("int", low=0, high=6),
-    "rounding.mode": KeySpec("choice", choices=("half_up",), note="目前只支持四舍五入"),
     "bulletin.issuer": KeySpec("text"),
     "bulletin.addressees": KeySpec("text"),
     "bulletin.method_name": KeySpec("text"),
@@ -165,7 +155,10 @@ _OPEN_TABLES = ("points", "forms", "level_aliases", "categories", "destinations"
 # made by an earlier ``zg-excel init`` still loads.
 RETIRED_KEYS = {"period.count_by": "年度以录用日期为准，这个键不再使用，可以删掉",
                 "targets.as_of_month_elapsed": "已改为 [period] judge_incomplete_month（默认只判断已满的月份），"
-                                               "这个键不再使用，可以删掉"}
+                                               "这个键不再使用，可以删掉",
+                "outlets.level_source": "媒体级别总是以媒体目录为准（单位填写的级别与目录不一致时提示），"
+                                        "这个键不再使用，可以删掉",
+                "rounding.mode": "积分总是四舍五入，这个键不再使用，可以删掉"}
 
 _KIND_ZH = {"int": "整数", "number": "数值（如 5、0.5 或 \"1/5\"）", "bool": "true 或 false", "text": "文字（用英文引号括起）",
             "font": "字体名称（如 \"仿宋_GB2312\"）",
@@ -443,7 +436,6 @@ class Rules:
     video_minutes_over: Fraction
     district_adopters: tuple[str, ...]
     unknown_media: str
-    level_source: str
     not_org_work_points: Fraction
     serious_problem: str
     section_category: str
@@ -458,7 +450,6 @@ class Rules:
     prorate_before_year_end: bool
     judge_incomplete_month: bool
     places: int
-    rounding_mode: str
     bulletin: BulletinSettings
     remind: RemindSettings
     categories: dict[str, Category]
@@ -701,7 +692,6 @@ def _build(d: dict, overridden: frozenset[str]) -> Rules:
         video_minutes_over=_fraction(mult["video_minutes_over"]),
         district_adopters=tuple(d["district"]["adopters"]),
         unknown_media=d["outlets"]["unknown_media"],
-        level_source=d["outlets"]["level_source"],
         not_org_work_points=_fraction(d["flags"]["not_org_work_points"]),
         serious_problem=d["flags"]["serious_problem"],
         section_category=d["liaison"]["section_category"],
@@ -717,7 +707,6 @@ def _build(d: dict, overridden: frozenset[str]) -> Rules:
         prorate_before_year_end=d["targets"]["prorate_before_year_end"],
         judge_incomplete_month=d["period"]["judge_incomplete_month"],
         places=d["rounding"]["places"],
-        rounding_mode=d["rounding"]["mode"],
         bulletin=BulletinSettings(issuer=b["issuer"], addressees=b["addressees"], method_name=b["method_name"],
                                   district=b["district"], praise_top=b["praise_top"], praise_rise=b["praise_rise"],
                                   seal=b["seal"], font_title=b["font_title"], font_body=b["font_body"],
@@ -765,7 +754,6 @@ KEY_LABELS: dict[str, str] = {
     "multiplier.video_minutes_over": "影像报道超过多少分钟加倍",
     "district.adopters": "区级采用计分的媒体",
     "outlets.unknown_media": "媒体不在目录中时",
-    "outlets.level_source": "媒体级别以何为准",
     "flags.not_org_work_points": "非组织工作稿件的分值",
     "flags.serious_problem": "严重失实或政治性问题的处理",
     "liaison.section_category": "对口处室所属类别",
@@ -783,7 +771,6 @@ KEY_LABELS: dict[str, str] = {
     "targets.as_of_month_elapsed": "截止日所在月是否计为已过",
     "period.judge_incomplete_month": "是否判断未满的截止月",
     "rounding.places": "显示保留的小数位数",
-    "rounding.mode": "舍入方式",
     "bulletin.issuer": "通报落款单位",
     "bulletin.addressees": "通报主送单位",
     "bulletin.method_name": "考核办法名称",
@@ -828,14 +815,12 @@ CATEGORY_KEY_LABELS: dict[str, str] = {
 VALUE_LABELS: dict[str, str] = {
     "exclude": "排除（不计分，列为错误）",
     "declared_level": "按填报级别计分",
-    "catalog": "以媒体目录为准",
     "negate": "倒扣",
     "zero": "计0分",
     "months_subset": "月份被更新文件包含即替代",
     "none": "不替代（全部合并）",
     "saved_time": "工作簿保存时间",
     "file_time": "文件修改时间",
-    "half_up": "四舍五入",
     "unit": "单位",
     "title": "标题",
     "outlet": "媒体",

@@ -161,13 +161,6 @@ class PerObject:
         return got[1]
 
 
-def credit_of(ev: EventRow, rules: Rules) -> Fraction:
-    """What the liaison section (对口处室) named on a scored row receives: its share of the row's points."""
-    if ev.outcome != SCORED or not ev.section:
-        return _ZERO
-    return credit_for(ev.points, rules)
-
-
 def credit_for(points: Fraction, rules: Rules) -> Fraction:
     """The liaison section's share of a scored row's ``points`` (``rules.credit_fraction``, 1/5 by
     default; negative rows give negative credit unless the rules say otherwise)."""

@@ -62,7 +62,6 @@ class UnitTally:
     annual_target: Fraction = Fraction(0)
     prorated_target: Fraction = Fraction(0)
     rank: int = 0
-    rank_in_category_of: int = 0
 
     @property
     def total(self) -> Fraction:
@@ -130,7 +129,7 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
             if (cat.provincial_outlets and positive and ev.form in cat.provincial_forms
                     and ev.outlet and normalize_key(ev.outlet) in provincial[t.category]):
                 t.provincial_org_adoptions += 1
-            if not ev.section:  # credit_of: only a row naming a liaison section gives credit
+            if not ev.section:  # only a row naming a liaison section gives credit (its share: credit_for)
                 credit, has_credit = _ZERO, False
             ev.credit = credit
             if has_credit and ev.section in units:
@@ -171,7 +170,6 @@ def tally(returns: list[Return], roster: Roster, rules: Rules, *, year: int,
         ranks = competition_ranks([t.total for t in group])
         for t, rank in zip(group, ranks):
             t.rank = rank
-            t.rank_in_category_of = len(group)
     return ordered, credits
 
 

@@ -38,7 +38,6 @@ class RawBook:
     sheets: list[RawSheet]
     saved_time: _dt.datetime | None = None  # the workbook's own "last saved" time
     properties: dict[str, str] = field(default_factory=dict)  # custom document properties
-    application: str = ""  # the program that wrote it, when recorded (docProps/app.xml)
     notes: list[str] = field(default_factory=list)  # reader remarks worth listing (Chinese)
 
     def sheet(self, name: str) -> RawSheet | None:

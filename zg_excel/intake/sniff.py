@@ -118,14 +118,6 @@ def is_image(data: bytes) -> bool:
             or (data[:4] == b"RIFF" and data[8:12] == b"WEBP"))
 
 
-def sniff_file(path: str) -> Sniffed:
-    """Convenience wrapper: read ``path`` and sniff it (reads the whole file)."""
-    if is_lock_file_name(path):
-        return Sniffed("lock_file", "name")
-    with open(path, "rb") as fh:
-        return sniff_bytes(fh.read(), path)
-
-
 def claims_spreadsheet(name: str) -> bool:
     """True when the file name says it is a return (so junk inside is an error)."""
     return os.path.splitext(name)[1].lower() in SPREADSHEET_EXTENSIONS

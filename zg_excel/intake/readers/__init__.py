@@ -36,7 +36,7 @@ One module per part: ``failures`` (codes and Chinese messages), ``limits``
 ``parts`` (OOXML zip parts and attributes), ``scan`` (the streaming sheet XML
 scan), ``ooxml`` (xlsx / xlsm), ``calamine``, ``openpyxl_fallback``,
 ``xlsb_ods``, ``xls`` (calamine, BIFF records, xlrd), ``hidden`` (hidden rows
-and columns of .ods / .xls), ``docprops`` (saved time, application), ``text``
+and columns of .ods / .xls), ``docprops`` (saved time, custom properties), ``text``
 (csv). Only ``read_book``, ``failure`` and ``MESSAGES`` are meant for callers, and
 ``first_sheet_rows`` (the roster and catalog) and ``calamine_available`` (完整版 or 纯Python版).
 

@@ -1,4 +1,4 @@
-"""Saved time, application and custom properties of xlsx (docProps/) and ods (meta.xml).
+"""Saved time and custom properties of xlsx (docProps/) and ods (meta.xml).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from .limits import MB
 from .parts import xml_attrs, xml_unescape, zip_member
 
 _MODIFIED = re.compile(rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]*)<", re.S)
-_APPLICATION = re.compile(rb"<(?:[\w.-]+:)?Application\b[^>]*>([^<]*)<", re.S)
 _PROPERTY = re.compile(rb"<(?:[\w.-]+:)?property\b([^>]*)>(.*?)</(?:[\w.-]+:)?property>", re.S)
 _TAGS = re.compile(rb"<[^>]*>")
 _W3CDTF = re.compile(
@@ -50,10 +49,6 @@ def ooxml_doc_props(zf: zipfile.ZipFile, book: RawBook) -> None:
     m = _MODIFIED.search(core)
     if m:
         book.saved_time = parse_w3cdtf(m.group(1).decode("utf-8", "replace"))
-    app = zip_member(zf, "docProps/app.xml", MB)
-    m = _APPLICATION.search(app)
-    if m:
-        book.application = xml_unescape(m.group(1).decode("utf-8", "replace")).strip()
     custom = zip_member(zf, "docProps/custom.xml", MB)
     for m in _PROPERTY.finditer(custom):
         name = xml_attrs(m.group(1)).get("name")
@@ -62,7 +57,6 @@ def ooxml_doc_props(zf: zipfile.ZipFile, book: RawBook) -> None:
 
 
 _ODS_DATE = re.compile(rb"<dc:date>([^<]*)</dc:date>")
-_ODS_GENERATOR = re.compile(rb"<meta:generator>([^<]*)</meta:generator>")
 _ODS_USER = re.compile(rb"<meta:user-defined\b([^>]*)>(.*?)</meta:user-defined>", re.S)
 
 
@@ -71,9 +65,6 @@ def ods_meta(zf: zipfile.ZipFile, book: RawBook) -> None:
     m = _ODS_DATE.search(meta)
     if m:
         book.saved_time = parse_w3cdtf(m.group(1).decode("utf-8", "replace"))
-    m = _ODS_GENERATOR.search(meta)
-    if m:
-        book.application = xml_unescape(m.group(1).decode("utf-8", "replace")).strip()
     for m in _ODS_USER.finditer(meta):
         name = xml_attrs(m.group(1)).get("meta:name")
         if name:

@@ -163,7 +163,7 @@ def _xlrd_date(v: float, datemode: int, conv):
 
 
 def _cfb_meta(data: bytes, book: RawBook) -> None:
-    """Saved time and application from the SummaryInformation stream, when cheap."""
+    """Saved time from the SummaryInformation stream, when cheap."""
     if not data.startswith(b"\xd0\xcf\x11\xe0"):
         return
     try:
@@ -174,11 +174,6 @@ def _cfb_meta(data: bytes, book: RawBook) -> None:
         saved = meta.last_saved_time
         if isinstance(saved, _dt.datetime) and saved.year >= 1980:
             book.saved_time = saved.replace(tzinfo=_dt.timezone.utc)
-        app = meta.creating_application
-        if isinstance(app, bytes):
-            app = app.decode("utf-8", "replace")
-        if app:
-            book.application = str(app).strip("\x00 ").strip()
     except Exception:  # noqa: BLE001 - metadata is optional
         return
 
