@@ -34,7 +34,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("tally", "previous"),
     ("result",),
     # one run over the inbox, per-file checks, templates, checks of the user's settings
-    ("merge", "check", "template", "rules_check", "launchers"),
+    ("merge", "check", "template", "launchers"),
     # views of a result, and mail; the check of the user's settings, which tries the 通报 template on a sample
     # result; the web server (serve; mail.plan reads its links)
     ("outputs", "mail", "settings_check", "serve"),
@@ -137,6 +137,9 @@ def test_the_table_names_real_modules_and_no_module_twice():
     assert layer_of("zg_excel.intake.readers.scan") == 0
     assert layer_of("zg_excel.commands.merge") == len(LAYERS) - 1
     assert layer_of("zg_excel.nonexistent") is None
+    stale = [name for names in LAYERS for name in names
+             if (name if name == "zg_excel" else f"zg_excel.{name}") not in MODULES]
+    assert not stale, f"LAYERS names modules that do not exist (remove them): {stale}"
 
 
 def test_every_module_has_a_layer():
