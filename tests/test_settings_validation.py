@@ -59,6 +59,11 @@ def _paths(data: dict, prefix=()):
             yield here, value
 
 
+def _open_key(parts) -> str:
+    """``categories.镇街.annual_points`` and the like have no FIXED_KEYS entry."""
+    return ".".join(parts)
+
+
 def _cases():
     for parts, value in _paths(DEFAULTS):
         key = ".".join(parts)
@@ -71,6 +76,18 @@ def _cases():
         else:  # a list of names
             wrong = 5
         yield pytest.param(parts, wrong, id=f"{key}=type")
+        spec = FIXED_KEYS.get(key) or FIXED_KEYS.get(_open_key(parts))
+        if isinstance(value, bool):  # a wrong value of the right look: quoted, as people write it
+            yield pytest.param(parts, "true", id=f"{key}=quoted-bool")
+        elif isinstance(value, str) and not _is_number(value):
+            if spec is not None and spec.kind == "choice":
+                yield pytest.param(parts, "banana", id=f"{key}=unknown-choice")
+            else:  # text and font names go into one line of the 通报
+                yield pytest.param(parts, "第一行\n第二行", id=f"{key}=two-lines")
+        elif isinstance(value, list):
+            yield pytest.param(parts, [*value, ""] if value else [""], id=f"{key}=blank-name")
+            if spec is not None and spec.choices:
+                yield pytest.param(parts, ["banana"], id=f"{key}=unknown-choice")
         if _is_number(value):
             yield pytest.param(parts, -1, id=f"{key}=negative")
             spec = FIXED_KEYS.get(key)

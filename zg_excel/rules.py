@@ -205,6 +205,8 @@ def check_value(key: str, value: Any, spec: KeySpec, file: str = RULES_FILE) -> 
         ok = isinstance(value, str) and (bool(value.strip()) or not spec.nonempty)
         if isinstance(value, str) and not ok:
             return [_issue("rules_range", key, "不能为空", value, file)]
+        if ok and any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in value):  # it goes into one line of the 通报
+            return [_issue("rules_range", key, "应为一行文字，不能含换行、制表符等控制字符", value, file)]
     elif kind == "font":  # a font name as Word/WPS list it: 1–31 characters, no control character, no ,;
         ok = isinstance(value, str)
         if ok and (not value.strip() or value != value.strip() or len(value) > 31
