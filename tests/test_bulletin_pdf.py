@@ -153,7 +153,7 @@ def test_year_end_pdf_has_one_nian(rendered):
 def test_long_names_fit_the_page(rendered):
     """Three-digit totals and long names: every unit is in the table, the names wrapped, not the numbers."""
     att, pdf_text, result = rendered["long_names"]
-    assert max(len(B.points_text(t.total)) for t in result.units) >= 3
+    assert max(len(result.points_text(t.total)) for t in result.units) >= 3
     region = re.sub(r"\s+", "", _table_region(pdf_text, att["title"]))
     for names in LONG_NAMES.values():
         for n in names:

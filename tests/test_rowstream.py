@@ -686,10 +686,10 @@ def test_summary_details_list_every_event_once(tmp_path):
         row = by_source[(e.source.file, e.source.sheet, e.source.row)]
         assert row[col["单位"]].value == e.unit
         assert row[col["稿件标题"]].value == e.title and row[col["稿件标题"]].data_type == "s"
-        assert row[col["得分"]].value == S.num(e.points)
+        assert row[col["得分"]].value == result.points_number(e.points)
         assert row[col["结果"]].value == OUTCOME_ZH[e.outcome]
         assert row[col["计分说明"]].value == (e.explanation or None)
-        assert row[col["对口积分"]].value == (S.num(e.credit) if e.credit else None)
+        assert row[col["对口积分"]].value == (result.points_number(e.credit) if e.credit else None)
         assert row[col["字数"]].value == e.chars
         assert row[col["时长（分钟）"]].value == (float(e.minutes) if e.minutes is not None else None)
         date = row[col["录用日期"]]
@@ -734,10 +734,10 @@ def test_summary_details_as_the_per_cell_writer_wrote_them(tmp_path, monkeypatch
             if e.minutes is not None:
                 ws.write_number(r, 8, float(e.minutes), bk.pts_g)
             text(9, f"×{fmt(e.multiplier)}" if e.multiplier != 1 else "", bk.center)
-            ws.write_number(r, 10, S.num(e.points), bk.pts_g)
+            ws.write_number(r, 10, result.points_number(e.points), bk.pts_g)
             text(11, e.section, bk.center)
             if e.credit:
-                ws.write_number(r, 12, S.num(e.credit), bk.pts_g)
+                ws.write_number(r, 12, result.points_number(e.credit), bk.pts_g)
             text(13, OUTCOME_ZH.get(e.outcome, e.outcome), bk.center if e.outcome == SCORED else bk.bad_c)
             text(14, e.explanation, bk.text)
             text(15, e.source.file, bk.text)

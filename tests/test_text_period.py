@@ -159,7 +159,7 @@ def test_period_mid_year():
     assert (p.quarter, p.quarter_name, p.quarter_start, p.final) == (3, "第三季度", dt.date(2026, 7, 1), False)
     assert p.months_elapsed == 9 and list(p.months) == list(range(1, 10))
     assert p.label == "2026年1月至9月" and p.span_text == "2026年1—9月" and p.title_text == "第三季度"
-    assert p.as_of_text == "2026年9月30日"
+    assert date_cn(p.as_of) == "2026年9月30日"
     assert p.prorated(100) == 75  # 100 × 9/12
     assert p.prorated(Fraction(10)) == Fraction(15, 2)
     prev = p.previous()

@@ -140,6 +140,7 @@ class CheckReport:
     files: list[FileCheck]
     roster_source: str = ""
     catalog_source: str = ""
+    places: int = 2  # the display precision of points (rules.places)
 
     @property
     def has_blocking(self) -> bool:
@@ -249,7 +250,7 @@ def check_files(paths: list[Path], workdir: Path, *, year: int | None = None, as
                              catalog=catalog, workdir=Path(workdir), inbox=where.parent)
         checks.append(file_check(where, failure.path, result))
     return CheckReport(year=year, as_of=as_of, files=checks, roster_source=roster.source,
-                       catalog_source=catalog.source)
+                       catalog_source=catalog.source, places=rules.places)
 
 
 def proof_check(path: Path, name: str, proof: ProofFile, rows: list[tuple[str, EventRow]]) -> FileCheck:
@@ -346,9 +347,9 @@ def render_check_text(report: CheckReport) -> str:
         if fc.status == MERGED:
             line = counts_line("  录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
             if fc.scoring:
-                line += f"；可计分的合计{points_text(fc.points)}分"
+                line += f"；可计分的合计{points_text(fc.points, report.places)}分"
             if fc.credit:
-                line += f"（另给对口处室{points_text(fc.credit)}分）"
+                line += f"（另给对口处室{points_text(fc.credit, report.places)}分）"
             lines.append(line)
             lines.append(counts_line("  报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
                                       "counted"))

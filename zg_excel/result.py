@@ -20,6 +20,7 @@ from .previous import Previous
 from .roster import Catalog, Roster
 from .rules import Rules
 from .tally import CreditLine, UnitTally
+from .text import points_number, points_text
 
 MERGED = "已合并"
 SUPERSEDED_FILE = "已被替代"
@@ -61,6 +62,14 @@ class Result:
     generated: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
     run_id: str = ""  # names the output set this result was written as (outputs/write.py)
     ledger: Ledger = field(default_factory=Ledger)  # the 台帐: every 市级以上 row's proof (zg_excel.ledger)
+
+    def points_text(self, x) -> str:
+        """A points value as text at the display precision of the rules (``rounding.places``)."""
+        return points_text(x, self.rules.places)
+
+    def points_number(self, x) -> float:
+        """A points value as a workbook number at the display precision of the rules (``rounding.places``)."""
+        return points_number(x, self.rules.places)
 
     @property
     def events(self) -> list[EventRow]:

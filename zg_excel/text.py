@@ -137,13 +137,14 @@ def round_half_up(x: Fraction | int, places: int = 2) -> Decimal:
 def points_text(x: Fraction | int, places: int = 2) -> str:
     """A points value for text: exact when it has a short decimal form, else rounded half up.
 
-    ``50``, ``37.5``, ``0.25``; ``1/3`` → ``0.33``; ``-1/2`` → ``-0.5``.
+    ``50``, ``37.5``, ``0.25``; ``1/3`` → ``0.33``; ``-1/2`` → ``-0.5``. ``places`` is the display
+    precision (``rules.places``; every points display passes it): ``places=0`` gives ``38`` for 37.5.
     """
     x = Fraction(x)
     den = x.denominator
     if den == 1:
         return str(x.numerator)  # most points are whole numbers
-    if den == 2:
+    if den == 2 and places >= 1:
         return f"{'-' if x < 0 else ''}{abs(x.numerator) // 2}.5"
     for p in range(places + 1):
         if (x * 10**p).denominator == 1:
@@ -154,7 +155,7 @@ def points_text(x: Fraction | int, places: int = 2) -> str:
 def points_number(x: Fraction | int, places: int = 2) -> float:
     """A points value as the number a workbook cell holds: ``round_half_up`` once, as a float."""
     x = Fraction(x)
-    if x.denominator in (1, 2):  # whole and half points are exact in binary
+    if x.denominator == 1 or (x.denominator == 2 and places >= 1):  # exact in binary
         return x.numerator / x.denominator
     return float(round_half_up(x, places))
 

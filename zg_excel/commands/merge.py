@@ -94,7 +94,7 @@ def render_merge_summary(result, written, quiet: bool) -> None:
                    f"共{len(result.files)}个文件")
         click.echo(f"录用登记共读取{rows['read']}行：计分{rows['scored']}行" + "".join(
             f"，{OUTCOME_ZH[k]}{rows[k]}行" for k in rows if k not in ("read", "scored") and rows[k]))
-        click.echo(f"合计积分 {round_half_up(sum((t.points for t in result.units), 0))}；"
+        click.echo(f"合计积分 {round_half_up(sum((t.points for t in result.units), 0), result.rules.places)}；"
                    f"问题：错误{errors}个，警告{result.issues.count('warning')}个，提示{result.issues.count('info')}个")
         missing = [t.unit for t in result.units if not t.returned]
         if missing:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..issues import ERROR
-from ..text import date_cn, months_text, points_text, round_half_up
+from ..text import date_cn, months_text, round_half_up
 from ..files import atomic_write_bytes
 from .report import month_counts, overview, period_label, previous_of
 
@@ -68,12 +68,12 @@ def _change(then: int, now: int, unit: str = "个") -> str:
     return f"保持{now}{unit}"
 
 
-def _points_change(diff) -> str:
+def _points_change(diff, result: Result) -> str:
     """``增加535分`` / ``减少5分`` / ``持平``."""
     if diff > 0:
-        return f"增加{points_text(diff)}分"
+        return f"增加{result.points_text(diff)}分"
     if diff < 0:
-        return f"减少{points_text(-diff)}分"
+        return f"减少{result.points_text(-diff)}分"
     return "持平"
 
 
@@ -130,14 +130,14 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
         rows = []
         for t in group:
             change = prev.rank_change(t) if prev is not None else None
-            rows.append({"unit": inert(t.unit), "rank": t.rank, "total": points_text(t.total), "points": points_text(t.points),
-                         "credit": points_text(t.credit), "target": points_text(t.prorated_target), "annual": points_text(t.annual_target),
+            rows.append({"unit": inert(t.unit), "rank": t.rank, "total": result.points_text(t.total), "points": result.points_text(t.points),
+                         "credit": result.points_text(t.credit), "target": result.points_text(t.prorated_target), "annual": result.points_text(t.annual_target),
                          "submissions": t.submissions_year, "returned": t.returned, "on_track": not t.behind_prorated,
                          "praisable": praisable(t),
-                         "rank_change": change, "text": f"{inert(t.unit)}（{points_text(t.total)}分）"})
+                         "rank_change": change, "text": f"{inert(t.unit)}（{result.points_text(t.total)}分）"})
         praised = [r for r in rows if r["praisable"]][:top]
-        lagging = [{"unit": inert(t.unit), "total": points_text(t.total), "target": points_text(t.prorated_target),
-                    "text": f"{inert(t.unit)}（{points_text(t.total)}分，{goal}{points_text(t.prorated_target)}分）"}
+        lagging = [{"unit": inert(t.unit), "total": result.points_text(t.total), "target": result.points_text(t.prorated_target),
+                    "text": f"{inert(t.unit)}（{result.points_text(t.total)}分，{goal}{result.points_text(t.prorated_target)}分）"}
                    for t in group if t.returned and t.behind_prorated]
         categories.append({"name": cat, "units": rows, "praised": praised})
         if lagging:
@@ -159,9 +159,9 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
             "as_of": prev.as_of,
             "as_of_text": date_cn(prev.as_of),
             "quarter": prev.quarter,
-            "points_total": points_text(ov.prev_points_total),
-            "points_added": points_text(ov.points_total - ov.prev_points_total),
-            "points_change": _points_change(ov.points_total - ov.prev_points_total),
+            "points_total": result.points_text(ov.prev_points_total),
+            "points_added": result.points_text(ov.points_total - ov.prev_points_total),
+            "points_change": _points_change(ov.points_total - ov.prev_points_total, result),
             "submissions_total": ov.prev_submissions_total,
             "submissions_added": ov.submissions_total - ov.prev_submissions_total,
             "events_scored": ov.prev_events_scored,
@@ -189,7 +189,7 @@ def build_context(result: Result, *, issued: dt.date | None = None) -> dict:
         "submissions_total": ov.submissions_total,
         "events_scored": ov.events_scored,
         "by_level": dict(ov.by_level),
-        "points_total": points_text(ov.points_total),
+        "points_total": result.points_text(ov.points_total),
         "units_on_track": [inert(u) for u in ov.units_on_track],
         "categories": categories,
         "behind": behind,
@@ -248,7 +248,8 @@ def attachment_table(result: Result) -> dict:
             if prev is not None:
                 row.append(rank_change_text(prev.rank_change(t)))
             row += [t.unit if t.returned else f"{t.unit}（未报送）", str(t.submissions_year),
-                    points_text(t.points), points_text(t.credit), points_text(t.total), points_text(t.prorated_target), progress]
+                    result.points_text(t.points), result.points_text(t.credit), result.points_text(t.total),
+                    result.points_text(t.prorated_target), progress]
             rows.append(row)
     # No widths: the .docx sizes every column for its longest text (numbers on one line, names take the rest).
     return {"title": attachment_title(result), "header": header, "rows": rows, "col_widths_mm": None}

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..text import date_cn, month_day_weekday_cn, months_text, points_text
+from ..text import date_cn, month_day_weekday_cn, months_text
 from ..files import Staging, atomic_write_bytes, new_run_id
 from ..workspace import Workspace
 from .report import month_counts
@@ -110,10 +110,10 @@ def _reasons(t: UnitTally, result: Result) -> list[tuple[str, str]]:
             out.append((YEARLY_BEHIND, f"已报送{t.submissions_year}条，全年应不少于{cat.yearly_submissions}条"))
     if t.behind_prorated:
         if result.final:
-            out.append((POINTS_BEHIND, f"积分{points_text(t.total)}分，未达到全年目标{points_text(t.annual_target)}分"))
+            out.append((POINTS_BEHIND, f"积分{result.points_text(t.total)}分，未达到全年目标{result.points_text(t.annual_target)}分"))
         else:
-            out.append((POINTS_BEHIND, f"积分{points_text(t.total)}分，低于序时进度目标{points_text(t.prorated_target)}分"
-                                       f"（全年目标{points_text(t.annual_target)}分）"))
+            out.append((POINTS_BEHIND, f"积分{result.points_text(t.total)}分，低于序时进度目标{result.points_text(t.prorated_target)}分"
+                                       f"（全年目标{result.points_text(t.annual_target)}分）"))
     return out
 
 

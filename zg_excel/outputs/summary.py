@@ -16,7 +16,7 @@ The previous period (rank change, points added) comes from
 ``result.previous`` (:func:`zg_excel.previous.previous_standings`) when the
 merge set it; without it those columns are left out. Figures the 通报 shows
 too come from ``outputs.report``; period texts from ``result.period``; points
-are rounded by ``text.round_half_up`` (:func:`num`) and the file name is
+are rounded by ``text.round_half_up`` (``Result.points_number``, at ``rules.places``) and the file name is
 ``Workspace.summary_path``.
 """
 
@@ -35,7 +35,6 @@ from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
 from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
                      flatten)
 from ..text import months_text, points_text
-from ..text import points_number as num
 from ..files import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
 
@@ -346,7 +345,7 @@ def _ranking(book: _Book, result: Result) -> None:
         if not group:
             continue
         annual = result.rules.categories[cat].annual_points
-        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{points_text(annual)}分）",
+        ws.merge_range(r, 0, r, len(cols) - 1, f"{cat}（{len(group)}个单位，全年积分目标{result.points_text(annual)}分）",
                        book.band)
         r += 1
         book.ranking_spans[cat] = (r, r + len(group) - 1, index)
@@ -367,21 +366,21 @@ def _ranking(book: _Book, result: Result) -> None:
             ws.write_number(r, index["报送条数"], t.submissions_year, book.int)
             for lv in levels:
                 ws.write_number(r, index[f"{lv}录用"], t.adoptions_by_level.get(lv, 0), book.int)
-            ws.write_number(r, index["本单位积分"], num(t.points), book.pts)
-            ws.write_number(r, index["对口处室积分"], num(t.credit), book.pts)
+            ws.write_number(r, index["本单位积分"], result.points_number(t.points), book.pts)
+            ws.write_number(r, index["对口处室积分"], result.points_number(t.credit), book.pts)
             behind = t.behind_prorated
-            ws.write_number(r, index["总积分"], num(t.total), book.bad if behind else book.pts)
+            ws.write_number(r, index["总积分"], result.points_number(t.total), book.bad if behind else book.pts)
             if prev is not None:
                 p = prev.get(t.unit)
                 if p is None:
                     _s(ws, r, index["上期总积分"], "—", book.grey)
                     _s(ws, r, index["本期新增积分"], "—", book.grey)
                 else:
-                    ws.write_number(r, index["上期总积分"], num(p.total), book.pts)
-                    ws.write_number(r, index["本期新增积分"], num(prev.added(t)), book.added)
-            ws.write_number(r, index["年度目标"], num(t.annual_target), book.pts)
+                    ws.write_number(r, index["上期总积分"], result.points_number(p.total), book.pts)
+                    ws.write_number(r, index["本期新增积分"], result.points_number(prev.added(t)), book.added)
+            ws.write_number(r, index["年度目标"], result.points_number(t.annual_target), book.pts)
             if not result.final:
-                ws.write_number(r, index["序时目标"], num(t.prorated_target), book.pts)
+                ws.write_number(r, index["序时目标"], result.points_number(t.prorated_target), book.pts)
             progress = float(t.total / t.prorated_target) if t.prorated_target else 0.0
             ws.write_number(r, index["完成进度"], progress, book.pct)
             if not result.final:
@@ -416,13 +415,13 @@ def _ranking(book: _Book, result: Result) -> None:
     ws.write_number(r, index["报送条数"], ov.submissions_total, book.total_int)
     for lv in levels:
         ws.write_number(r, index[f"{lv}录用"], ov.by_level[lv], book.total_int)
-    ws.write_number(r, index["本单位积分"], num(ov.points_total), book.total_pts)
-    ws.write_number(r, index["对口处室积分"], num(ov.credit_total), book.total_pts)
-    ws.write_number(r, index["总积分"], num(ov.points_total + ov.credit_total), book.total_pts)
+    ws.write_number(r, index["本单位积分"], result.points_number(ov.points_total), book.total_pts)
+    ws.write_number(r, index["对口处室积分"], result.points_number(ov.credit_total), book.total_pts)
+    ws.write_number(r, index["总积分"], result.points_number(ov.points_total + ov.credit_total), book.total_pts)
     if prev is not None:
         then = ov.prev_points_total + ov.prev_credit_total
-        ws.write_number(r, index["上期总积分"], num(then), book.total_pts)
-        ws.write_number(r, index["本期新增积分"], num(ov.points_total + ov.credit_total - then), book.total_pts)
+        ws.write_number(r, index["上期总积分"], result.points_number(then), book.total_pts)
+        ws.write_number(r, index["本期新增积分"], result.points_number(ov.points_total + ov.credit_total - then), book.total_pts)
     if not result.final:
         ws.write_number(r, index[ON_TRACK_HEAD], len(ov.units_on_track), book.total_count)
     for key in keys:
@@ -599,14 +598,14 @@ def _charts(book: _Book, result: Result) -> None:
         rr = r + 2 + i
         fmt = book.int if kind == "int" else book.pts
         _s(ws, rr, 0, label, book.text)
-        ws.write_number(rr, 1, now if kind == "int" else num(now), fmt)
+        ws.write_number(rr, 1, now if kind == "int" else result.points_number(now), fmt)
         if then is None:
             _s(ws, rr, 2, "—", book.grey)
             _s(ws, rr, 3, "—", book.grey)
         else:
-            ws.write_number(rr, 2, then if kind == "int" else num(then), fmt)
+            ws.write_number(rr, 2, then if kind == "int" else result.points_number(then), fmt)
             diff = now - then
-            ws.write_number(rr, 3, num(diff) if kind == "pts" else diff,
+            ws.write_number(rr, 3, result.points_number(diff) if kind == "pts" else diff,
                             book.added if kind == "pts" else book.up if diff > 0 else book.down if diff < 0
                             else book.same)
     _s(ws, r + 2 + len(rows), 0,
@@ -781,7 +780,7 @@ def _details(book: _Book, result: Result) -> None:
     formats = [t, t, c, t, t, c, book.date, i, g, c, g, c, g, c, t, t, c, i]
     bad = formats.copy()
     bad[13] = book.bad_c
-    number = PerObject(num)  # rows share a few Fraction objects
+    number = PerObject(result.points_number)  # rows share a few Fraction objects
     times: dict = {}
     newer = superseded_files(result)
 
@@ -851,7 +850,7 @@ def _ledger(book: _Book, result: Result) -> None:
         values = [i, e.unit, e.title, e.form,
                   f"{e.level}领导批示" if e.form == ENDORSEMENT else (e.outlet or e.outlet_text), e.level,
                   (e.date - _EXCEL_EPOCH).days if e.date else None, e.chars,
-                  float(e.minutes) if e.minutes is not None else None, num(e.points), e.section,
+                  float(e.minutes) if e.minutes is not None else None, result.points_number(e.points), e.section,
                   f"{e.source.file} 第{e.source.row}行", proof, None, None]
         formats = negative if e.points < 0 else base
         height = wrapped_height(values, formats, widths)
@@ -950,8 +949,8 @@ def _credits(book: _Book, result: Result) -> None:
                                                            c.event.where[0], c.event.line)):
             e = line.event  # plain cells: this sheet has a row per credited adoption (thousands)
             stream.add([line.section, e.unit, e.title or "", e.outlet or e.outlet_text or "",
-                        (e.date - _EXCEL_EPOCH).days if e.date else None, num(e.points), ratio,
-                        num(line.credit), f"{e.unit}得{points_text(e.points)}分 × {ratio} = {points_text(line.credit)}",
+                        (e.date - _EXCEL_EPOCH).days if e.date else None, result.points_number(e.points), ratio,
+                        result.points_number(line.credit), f"{e.unit}得{result.points_text(e.points)}分 × {ratio} = {result.points_text(line.credit)}",
                         e.where[0], e.line], formats, blanks=True)
     r = stream.row
     if r == 3:
@@ -963,9 +962,9 @@ def _credits(book: _Book, result: Result) -> None:
         if t.category == result.rules.section_category:
             _s(ws, r, 0, t.unit, book.total_text)
             ws.merge_range(r, 1, r, 6, "对口积分合计（精确值相加后四舍五入一次）", book.total_text)
-            ws.write_number(r, 7, num(t.credit), book.total_pts)
+            ws.write_number(r, 7, result.points_number(t.credit), book.total_pts)
             n = sum(1 for c in result.credits if c.section == t.unit)
-            _s(ws, r, 8, f"{n}条对口积分之和 = {points_text(t.credit)}", book.total_text)
+            _s(ws, r, 8, f"{n}条对口积分之和 = {result.points_text(t.credit)}", book.total_text)
             r += 1
     _note(book, ws, r + 1, cols, ROUNDED_ONCE)
 

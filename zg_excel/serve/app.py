@@ -67,11 +67,12 @@ class RateLimit:
             return True
 
 
-def _pts(x: Fraction | None) -> str:
-    return "" if x is None else fmt(x)
+def _pts(x: Fraction | None, places: int) -> str:
+    return "" if x is None else fmt(x, places)
 
 
-def _outcome_view(o: Outcome) -> dict:
+def _outcome_view(o: Outcome, places: int) -> dict:
+    """What the result page shows of one upload; points at the display precision ``places`` (rules.places)."""
     fc = o.check
     view = {"name": o.name, "accepted": o.accepted, "reason": o.reason, "check": fc,
             "stored_name": o.stored.rsplit("/", 1)[-1], "months": year_months_grouped(o.months), "groups": [],
@@ -89,19 +90,19 @@ def _outcome_view(o: Outcome) -> dict:
     if fc.unit and o.accepted:
         line = counts_line("录用登记", fc.events, fc.outcomes, {**OUTCOME_ZH, SCORED: "可计分"}, SCORED)
         if fc.scoring:
-            line += f"；可计分的合计{fmt(fc.points)}分"
+            line += f"；可计分的合计{fmt(fc.points, places)}分"
         if fc.credit:
-            line += f"（另给对口处室{fmt(fc.credit)}分）"
+            line += f"（另给对口处室{fmt(fc.credit, places)}分）"
         view["events_line"] = line
         view["subs_line"] = counts_line("报送登记", fc.submissions, fc.submission_outcomes, SUB_OUTCOME_ZH,
                                          "counted")
         view["verdict"] = verdict(fc)
         delta = (o.after or 0) - (o.before or 0)
-        view.update(before=_pts(o.before), after=_pts(o.after),
-                    delta=("增加" + fmt(delta) + "分" if delta > 0 else "减少" + fmt(-delta) + "分" if delta < 0
+        view.update(before=_pts(o.before, places), after=_pts(o.after, places),
+                    delta=("增加" + fmt(delta, places) + "分" if delta > 0 else "减少" + fmt(-delta, places) + "分" if delta < 0
                            else "积分不变"))
         view["rows"] = [{"line": e.line, "title": e.title or "", "outcome": OUTCOME_ZH.get(e.outcome, e.outcome),
-                         "points": fmt(e.points) if e.outcome == SCORED else "", "explanation": e.explanation}
+                         "points": fmt(e.points, places) if e.outcome == SCORED else "", "explanation": e.explanation}
                         for e in o.events]
     view["groups"] = _issue_groups(fc, o)
     return view
@@ -217,7 +218,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         proofs = desk.proof_entries(unit, entries)
         files += [{"name": e.relpath.split("/", 1)[-1], "time": e.mtime.strftime("%Y-%m-%d %H:%M"),
                    "size": f"{e.size / 1024:.0f} KB"} for e in sorted(proofs, key=lambda e: e.relpath)]
-        points = fmt(desk.unit_total(unit, desk.items_of(mine + proofs))) if mine else "0"
+        points = fmt(desk.unit_total(unit, desk.items_of(mine + proofs)), desk.rules.places) if mine else "0"
         return page("unit", files=files, points=points, **unit_page_ctx(unit, token))
 
     @app.route("/u/<token>/upload", methods=["POST"])
@@ -242,7 +243,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
         ctx = unit_page_ctx(unit, token)
         ctx["title"] = f"{unit}·检查结果"
         ctx["subheading"] = f"上传 {len(outcomes)} 个文件：{n_ok} 个已保存，{len(outcomes) - n_ok} 个未保存"
-        return page("result", outcomes=[_outcome_view(o) for o in outcomes], **ctx)
+        return page("result", outcomes=[_outcome_view(o, desk.rules.places) for o in outcomes], **ctx)
 
     # ---------------------------------------------------------------- office
 
@@ -281,7 +282,7 @@ def create_app(workdir: Path, settings: ServeSettings, *, desk: Desk | None = No
             cats: dict[str, list] = {}
             for t in snap.result.units:
                 cats.setdefault(t.category, []).append(t)
-            ranking = [(c, [{"rank": t.rank, "unit": t.unit, "total": fmt(t.total), "events": t.events_scored}
+            ranking = [(c, [{"rank": t.rank, "unit": t.unit, "total": fmt(t.total, desk.rules.places), "events": t.events_scored}
                             for t in sorted(ts, key=lambda t: (t.rank, t.order))]) for c, ts in cats.items()]
             ctx.update(sent=sent, unsent=unsent, errors=errors, ranking=ranking, stale=stale,
                        nfiles=len(snap.entries), snap_time=snap.built.strftime("%Y-%m-%d %H:%M:%S"))
