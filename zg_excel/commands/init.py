@@ -29,7 +29,7 @@ def init(directory: Path, year: int | None, quiet: bool) -> None:
     """
     from zg_excel.launchers import STATE_ZH, write_launchers
     from zg_excel.rules import ConfigError
-    from zg_excel.workspace import init_workspace
+    from zg_excel.workspace import Workspace, init_workspace
 
     try:
         made = init_workspace(directory, year)
@@ -39,4 +39,4 @@ def init(directory: Path, year: int | None, quiet: bool) -> None:
         say(quiet, f"{'已创建' if created else '已存在，未改动'}：{path}")
     for path, state in write_launchers(directory):  # ours, bound to this install: rewritten every time
         say(quiet, f"{STATE_ZH[state]}：{path}")
-    say(quiet, f"\n下一步：核对 {directory / '单位名册.xlsx'}，然后运行 zg-excel template -w {directory}")
+    say(quiet, f"\n下一步：核对 {Workspace(directory).roster_file}，然后运行 zg-excel template -w {directory}")

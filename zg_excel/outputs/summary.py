@@ -34,7 +34,7 @@ from ..issues import ERROR, SEVERITY_ZH, WARNING
 from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
 from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
                      flatten)
-from ..text import months_text, points_text
+from ..text import month_cn, months_text, points_text
 from ..files import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
 
@@ -644,7 +644,7 @@ def _charts(book: _Book, result: Result) -> None:
     heading(r, "各月报送条数（计入考核口径）", ["月份"] + cats + ["合计"])
     for i, m in enumerate(months):
         rr = r + 2 + i
-        _s(ws, rr, 0, f"{m}月", book.center)
+        _s(ws, rr, 0, month_cn(m), book.center)
         for j, cat in enumerate(cats):
             ws.write_number(rr, 1 + j, ov.monthly_by_category[cat][m], book.int)
         ws.write_number(rr, 1 + len(cats), sum(ov.monthly_by_category[c][m] for c in cats), book.int)
@@ -885,14 +885,14 @@ def _ledger(book: _Book, result: Result) -> None:
 
 
 def _monthly(book: _Book, result: Result) -> None:
-    cols = [("类别", 9), ("单位", 26)] + [(f"{m}月", 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
+    cols = [("类别", 9), ("单位", 26)] + [(month_cn(m), 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
                                                                           ("全年下限", 6), ("零报送月数", 6)]
     ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
     elapsed = result.months_elapsed
     current = result.period.in_progress_month  # 进行中: its count so far, never judged
     if current:
         ws.set_column(1 + current, 1 + current, 7)
-        ws.write_string(2, 1 + current, f"{current}月\n进行中", book.head)
+        ws.write_string(2, 1 + current, f"{month_cn(current)}\n进行中", book.head)
     r = 3
     order = unit_order(result)
     for t in sorted(result.units, key=lambda t: order[t.unit]):
@@ -924,7 +924,7 @@ def _monthly(book: _Book, result: Result) -> None:
     _note(book, ws, r + 1, cols,
           "说明：按报送日期统计，同一单位同一标题同一日期同一报送对象只计一次；只计入本类别口径的报送对象"
                    "（科室为市委组织部及以上）。红色为低于月度下限或当月零报送，灰色为截止日期之后的月份"
-          + (f"；黄色为{current}月（进行中：截止日期所在月尚未结束，只列截至当日的条数，不判断是否达到下限）" if current else "")
+          + (f"；黄色为{month_cn(current)}（进行中：截止日期所在月尚未结束，只列截至当日的条数，不判断是否达到下限）" if current else "")
           + "。")
 
 
