@@ -138,7 +138,7 @@ def bulletin_template_issues(workdir: Path, rules: Rules, roster: Roster, catalo
     from .merge import score_books
     from .outputs.bulletin import render_text
 
-    path = Workspace(workdir).templates / BULLETIN_TEMPLATE
+    path = Workspace(workdir).bulletin_template_file
     if not path.is_file():
         return []
     try:

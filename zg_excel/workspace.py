@@ -330,9 +330,14 @@ class Workspace:
     def templates(self) -> Path:
         return self.root / "templates"
 
+    @property
+    def bulletin_template_file(self) -> Path:
+        """``templates/通报.txt.j2``: the user's bulletin template (may be absent)."""
+        return self.templates / BULLETIN_TEMPLATE
+
     def bulletin_template(self) -> str:
         """The user's bulletin template if the folder has one, else the shipped default."""
-        user = self.templates / BULLETIN_TEMPLATE
+        user = self.bulletin_template_file
         if user.exists():
             return user.read_text(encoding="utf-8-sig")
         return default_text(BULLETIN_TEMPLATE)
@@ -523,6 +528,6 @@ def init_workspace(root: Path, year: int | None = None) -> list[tuple[Path, bool
         "说明：级别须为 区级/市级/省级/中央级；别名用分号分隔，一个别名只能属于一个媒体。"))
     once(ws.rules_file, lambda p: atomic_write_bytes(p, default_rules_text().encode("utf-8")))
     once(ws.folder_file, lambda p: ws.resolve_year(year, default=dt.date.today().year))
-    once(ws.templates / BULLETIN_TEMPLATE,
+    once(ws.bulletin_template_file,
          lambda p: atomic_write_bytes(p, default_text(BULLETIN_TEMPLATE).encode("utf-8")))
     return done
