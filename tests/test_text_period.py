@@ -185,3 +185,39 @@ def test_period_january_and_year_end():
     assert end.months_elapsed == 12 and end.prorated(100) == 100  # the whole target once the year is over
     later = Period(2026, dt.date(2027, 2, 1))
     assert later.final and later.months_elapsed == 12
+
+
+# ------------------------------------------------ dates and months: one owner (text.py / period.py)
+
+
+def test_date_and_month_texts():
+    from zg_excel.text import (date_span_cn, month_cn, month_day_cn, month_day_weekday_cn, year_month_cn,
+                               year_months_grouped, year_months_text)
+
+    d = dt.date(2026, 9, 30)
+    assert (date_cn(d), month_day_cn(d), month_cn(9), year_month_cn(2026, 9)) == (
+        "2026年9月30日", "9月30日", "9月", "2026年9月")
+    assert date_span_cn(dt.date(2026, 7, 1), d) == "7月1日至9月30日"
+    assert month_day_weekday_cn(d) == "9月30日（星期三）"
+    assert month_day_weekday_cn(dt.date(2026, 10, 4)) == "10月4日（星期日）"
+    assert year_months_text({(2026, 4), (2025, 12), (2026, 3)}) == "2025年12月、2026年3月、2026年4月"
+    assert year_months_text(set(), "无日期") == "无日期"
+    assert year_months_grouped([(2026, 3), (2026, 4), (2027, 1)]) == "2026年3月、4月；2027年1月"
+    assert year_months_grouped([]) == ""
+
+
+def test_quarter_span_and_heading():
+    running = Period(2026, dt.date(2026, 10, 31))
+    assert running.quarter_span_text == "10月1日至10月31日"
+    assert running.quarter_heading == "2026年第四季度（10月1日至10月31日）"
+    done = Period(2026, dt.date(2026, 9, 30))
+    assert (done.quarter_span_text, done.quarter_heading) == ("7月1日至9月30日", "2026年第三季度")
+
+
+def test_month_counts_of_a_tally():
+    from types import SimpleNamespace
+
+    from zg_excel.outputs.report import month_counts
+
+    t = SimpleNamespace(submissions_by_month={2: 1, 7: 0})
+    assert month_counts(t, [2, 5, 7]) == "2月1条、5月0条、7月0条"
