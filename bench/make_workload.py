@@ -72,7 +72,10 @@ def roster_rows(n_units: int, seed: int) -> list[dict[str, str]]:
     """The shipped roster (its 6 科室 always), then generated units up to ``n_units``."""
     base = default_roster_rows()
     if n_units <= len(base):
-        return [dict(r) for r in base[:n_units]]
+        rows = [dict(r) for r in base[:n_units]]
+        if n_units > 1 and not any(r["类别"] == "科室" for r in rows):  # a roster needs its 科室 (rules check
+            rows[-1] = dict(next(r for r in base if r["类别"] == "科室"))  # and every command refuse one without)
+        return rows
     rng = random.Random(f"roster-{seed}")
     places = list(_SYLLABLES)
     rng.shuffle(places)
