@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from zg_excel.cli import cli
-from zg_excel.rules import FIXED_KEYS, default_rules_text, flatten, rules_issues
+from zg_excel.rules import FIXED_KEYS, default_rules_text, rules_issues
 
 try:
     import tomllib
@@ -229,6 +229,6 @@ def test_checks_spanning_two_files_refuse_every_command_before_reading(folder, t
     """The cross-file checks of ``rules check`` are the ones every command runs when it loads the settings."""
     (folder / "rules.toml").write_text(text, encoding="utf-8")
     _assert_setup_error(folder, message)
-    for args in (["remind", "-q"], ["template", "-q"]):
-        r = _run([*args, "-w", str(folder), "--as-of", "2026-09-30"] if args[0] == "remind" else [*args, "-w", str(folder)])
-        assert r.exit_code == 2 and message in r.output, (args, r.output)
+    for args in (["remind", "-q", "--as-of", "2026-09-30"], ["template", "-q"], ["check", "-q", "--as-of", "2026-09-30"]):
+        r = _run([*args, "-w", str(folder)])
+        assert r.exit_code == 2 and message in r.output and "[1/1]" not in r.output, (args, r.output)

@@ -16,8 +16,8 @@ from .common import (
     CONTEXT,
     YEAR_HELP,
     SetupError,
+    load_settings,
     parse_date,
-    require_workdir,
     resolve_run,
     workdir_option,
 )
@@ -49,7 +49,7 @@ def check(files: tuple[Path, ...], workdir: Path, year: int | None, as_of, quiet
         if not quiet and total > 1:
             click.echo(f"[{done}/{total}] {name}", err=True)
 
-    require_workdir(workdir)
+    load_settings(workdir)  # a bad folder or settings (the checks every command runs): exit 2, nothing read
     if not files:  # as the 检查退回文件 launcher: nothing given means the whole inbox
         from zg_excel.workspace import Workspace
 
