@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from zg_excel.cli import cli
-from zg_excel.rules import FIXED_KEYS, default_rules_text, rules_issues
+from zg_excel.rules import CATEGORY_KEYS, FIXED_KEYS, default_rules_text, rules_issues
 
 try:
     import tomllib
@@ -59,11 +59,6 @@ def _paths(data: dict, prefix=()):
             yield here, value
 
 
-def _open_key(parts) -> str:
-    """``categories.镇街.annual_points`` and the like have no FIXED_KEYS entry."""
-    return ".".join(parts)
-
-
 def _cases():
     for parts, value in _paths(DEFAULTS):
         key = ".".join(parts)
@@ -76,7 +71,7 @@ def _cases():
         else:  # a list of names
             wrong = 5
         yield pytest.param(parts, wrong, id=f"{key}=type")
-        spec = FIXED_KEYS.get(key) or FIXED_KEYS.get(_open_key(parts))
+        spec = FIXED_KEYS.get(key) or (CATEGORY_KEYS.get(parts[-1]) if parts[0] == "categories" else None)
         if isinstance(value, bool):  # a wrong value of the right look: quoted, as people write it
             yield pytest.param(parts, "true", id=f"{key}=quoted-bool")
         elif isinstance(value, str) and not _is_number(value):
