@@ -12,7 +12,6 @@ only; text is written as inert strings (no formulas, no links).
 from __future__ import annotations
 
 import datetime as dt
-import math
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..check import fix_text
 from ..issues import ERROR, Issue
 from ..ledger import MISSING as LEDGER_MISSING
-from ..text import date_cn
+from ..text import date_cn, wrapped_lines
 from ..files import atomic_target
 from ..workspace import UNKNOWN_UNIT, Workspace
 from .report import period_label
@@ -31,14 +30,6 @@ if TYPE_CHECKING:
 
 FONT = "宋体"
 COLUMNS = (("文件", 30), ("工作表", 10), ("行", 6), ("列", 14), ("填写内容", 18), ("问题", 40), ("修改方法", 44))
-def _lines(text: str, width: float) -> int:
-    """Lines a wrapped 10-point cell of ``width`` characters needs (CJK characters count double)."""
-    if not text:
-        return 1
-    shown = sum(2 if ord(ch) > 0x2E7F else 1 for ch in text)
-    return max(1, math.ceil(shown / max(width - 1, 1)))
-
-
 def slip_issues(result: Result) -> dict[str, list[Issue]]:
     """Error-level issues per unit (files of no known unit under ``未识别单位``), in roster order.
 
@@ -134,7 +125,7 @@ def _write_slip(path: Path, result: Result, unit: str, issues: list[Issue]) -> N
             texts = (issue.file, issue.sheet, str(issue.row or ""), issue.column, issue.value, issue.message,
                      fix_text(issue))
             # Neither Excel nor LibreOffice grows a row for wrapped text written by a program.
-            lines = max(_lines(t, w) for t, (_, w) in zip(texts, COLUMNS))
+            lines = max(wrapped_lines(t or "", w) for t, (_, w) in zip(texts, COLUMNS))
             ws.set_row(r, max(1, lines) * 13.5 + 3)
             ws.write_string(r, 0, issue.file, cell)
             ws.write_string(r, 1, issue.sheet, center)

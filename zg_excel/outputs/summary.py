@@ -34,7 +34,7 @@ from ..issues import ERROR, SEVERITY_ZH, WARNING
 from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
 from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
                      flatten)
-from ..text import month_cn, months_text, points_text
+from ..text import display_width, month_cn, months_text, points_text, wrapped_lines
 from ..files import atomic_target
 from .report import levels_high_first, overview, period_label, previous_of
 
@@ -195,24 +195,8 @@ class _Book:
 LINE_PT = 14.5  # one line of 10-point CJK text (宋体 in Excel, Noto CJK in LibreOffice)
 
 
-def text_lines(text: str, width: float) -> int:
-    """Lines a wrapped cell of ``width`` (Excel character units) needs for ``text``.
-
-    A CJK character (and a dash or quote a CJK font draws full width) counts two
-    units against Excel's width unit, anything else one. Neither Excel nor
-    LibreOffice grows a row written by xlsxwriter to fit wrapped text, so rows are
-    sized here.
-    """
-    usable = max(width - 1.0, 1.0)
-    lines = 0
-    for part in str(text).split("\n"):
-        lines += max(1, math.ceil(text_units(part) / usable))
-    return lines
-
-
-def text_units(text: str) -> float:
-    """Width of ``text`` on one line, in Excel column-width units (CJK two, other characters one)."""
-    return sum(2.0 if unicodedata.east_asian_width(ch) in "WFA" else 1.0 for ch in str(text))
+text_lines = wrapped_lines  # rows of wrapped cells are sized by the one owner of text widths
+text_units = display_width
 
 
 def fit_row(ws, r: int, lines: int, *, line_pt: float = LINE_PT) -> None:
