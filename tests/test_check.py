@@ -372,7 +372,7 @@ def _return_naming_a_proof(root: Path, out: Path) -> Path:
 
 
 def _proof_issues(fc) -> list[str]:
-    return [i.message for i in fc.issues if i.code.startswith("ledger")]
+    return [f"{i.message}：{i.value}" for i in fc.issues if i.code.startswith("ledger")]
 
 
 @pytest.mark.parametrize("how", ["inbox", "files", "files_apart"])
@@ -397,7 +397,7 @@ def test_check_agrees_with_merge_about_proof_files(here, how):
     by_status = {fc.status: fc for fc in report.files}
     assert set(by_status) == {MERGED, "台帐材料"}
     back, pdf = by_status[MERGED], by_status["台帐材料"]
-    assert _proof_issues(back) == ["市级媒体“郑州日报”录用的“没证明”缺少台帐证明材料"]  # only the row without
+    assert _proof_issues(back) == ["市级媒体“郑州日报”录用的稿件缺少台帐证明材料：没证明"]  # only the row without
     assert pdf.unit == "峡窝镇党委" and pdf.format == "PDF" and not pdf.issues and not pdf.has_blocking
     assert [ev.title for _, ev in pdf.proves] == ["有证明"]
     text = result.output
@@ -405,7 +405,7 @@ def test_check_agrees_with_merge_about_proof_files(here, how):
     assert "台帐证明材料（PDF），属于峡窝镇党委" in text and "“有证明”" in text and "1个台帐证明材料" in text
     if how == "inbox":  # merge says the same
         merged = merge(here, year=2026, as_of=AS_OF)
-        assert [i.message for i in merged.issues if i.code.startswith("ledger")] == _proof_issues(back)
+        assert [f"{i.message}：{i.value}" for i in merged.issues if i.code.startswith("ledger")] == _proof_issues(back)
 
 
 def test_a_proof_file_checked_alone_is_reported_as_before(here):

@@ -106,8 +106,8 @@ class ProofFile:
         return ""
 
 
-@dataclass(eq=False)
-class Proof:
+@dataclass(eq=False, slots=True)
+class Proof:  # one per 市级以上 row: hundreds of thousands in a large year, so no __dict__
     """What proves one row: its files found, its link, its 期号版面."""
 
     row: EventRow
@@ -241,6 +241,7 @@ def match(returns: list[Return], files: dict[str, ProofFile], rules: Rules) -> t
     for f in ledger.files:
         by_unit.setdefault(f.unit, []).append(f)
     issues: list[Issue] = []
+    messages: dict[tuple[str, str], str] = {}
     for r in returns:
         for ev in r.events:
             if not ledger_row(ev, rules):
@@ -272,9 +273,14 @@ def match(returns: list[Return], files: dict[str, ProofFile], rules: Rules) -> t
             if zero:
                 ev.points = Fraction(0)
                 ev.explanation = f"{ev.explanation}；缺少台帐证明材料（期号版面、链接或证明材料），按规定计0分"
+            # The title goes in the issue's value (the row's own string); the message is shared per outlet,
+            # so a year of rows without proof does not hold a new text per notice.
+            key = (ev.level, ev.outlet or ev.outlet_text or "")
+            message = messages.get(key)
+            if message is None:
+                message = messages[key] = f"{key[0]}媒体“{key[1]}”录用的稿件缺少台帐证明材料"
             issues.append(Issue(
-                INFO, MISSING,
-                f"{ev.level}媒体“{ev.outlet or ev.outlet_text or ''}”录用的“{ev.title or ''}”缺少台帐证明材料",
+                INFO, MISSING, message, value=ev.title or "",
                 column="证明材料", action="按规定计0分" if zero else "仅提示，不影响计分",
                 fix="请在“期号版面”“链接”或“证明材料”中至少填写一项，并随报表发送电子稿或扫描件", **where))
     return ledger, issues
