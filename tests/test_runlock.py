@@ -207,20 +207,13 @@ def test_lock_holder_has_a_watchdog_that_leaves_after_a_normal_release(tmp_path)
 def test_zombie_lock_holder_counts_as_gone():
     if not sys.platform.startswith("linux"):
         pytest.skip("/proc state")
-    from zg_excel.runlock import _pid_alive
+    from zg_excel.intake.worker import pid_alive
 
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     deadline = time.monotonic() + 10
-    while _pid_alive(proc.pid) and time.monotonic() < deadline:  # ended, not yet reaped: a zombie
+    while pid_alive(proc.pid) and time.monotonic() < deadline:  # ended, not yet reaped: a zombie
         time.sleep(0.02)
-    assert not _pid_alive(proc.pid)
+    assert not pid_alive(proc.pid)
     assert os.path.exists(f"/proc/{proc.pid}")  # still a zombie: only its state says it is gone
     proc.wait()
-    assert _pid_alive(os.getpid())
-
-
-def test_intake_scratch_prefix_is_the_workers():
-    from zg_excel.intake.worker import TMP_PREFIX
-    from zg_excel.runlock import INTAKE_TMP_PREFIX
-
-    assert INTAKE_TMP_PREFIX == TMP_PREFIX
+    assert pid_alive(os.getpid())

@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 from .files import OutputError, describe_os_error, recover_output, sweep_temp_files
+from .intake.worker import TMP_PREFIX, pid_alive
 from .workspace import REMINDERS_DIR, RETURNSLIPS_DIR, Workspace
 
 LOCK_NAME = ".zg-lock"
@@ -58,33 +59,6 @@ def _proc_start(pid: int) -> str:
         return ""
 
 
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    if os.name == "nt":  # pragma: no cover - Windows
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if not handle:
-            return False
-        code = ctypes.c_ulong()
-        ctypes.windll.kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
-        ctypes.windll.kernel32.CloseHandle(handle)
-        return code.value == 259  # STILL_ACTIVE
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # Linux: a zombie (ended, not yet reaped by its parent) holds nothing any more
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            stat = fh.read()
-        return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
-    except (OSError, ValueError):
-        return True
-
-
 def _read(path: Path) -> dict | None:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -100,7 +74,7 @@ def is_stale(info: dict, mtime: float, *, now: float | None = None) -> bool:
     now = time.time() if now is None else now
     pid = info.get("pid")
     if info.get("host") == socket.gethostname() and isinstance(pid, int):
-        if not _pid_alive(pid):
+        if not pid_alive(pid):
             return True
         start = info.get("proc_start") or ""
         return bool(start) and start != _proc_start(pid)  # the pid now belongs to another process
@@ -202,7 +176,6 @@ def clean_leftovers(ws: Workspace) -> list[str]:
 
 # ------------------------------------------------------------------ the watchdog of a killed run
 
-INTAKE_TMP_PREFIX = "zg-excel-intake-"  # intake.worker.TMP_PREFIX (a test keeps them equal)
 
 # Runs in the watchdog: only ``sys`` and ``signal`` until the parent is gone, so it starts in a few
 # milliseconds and costs the run nothing; zg_excel is imported only to clean up.
@@ -260,7 +233,7 @@ def after_parent(root: str, holder: str, patience: float = 2.0) -> list[str]:
     here = isinstance(pid, int) and info.get("host") == socket.gethostname()
     if here and _read(path) == info:  # end-of-file came as the parent was ending: let it finish
         deadline = time.monotonic() + patience
-        while _pid_alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
     seen = _read(path)
     if seen and seen == info and is_stale(seen, time.time()):  # not a live holder (a server) taking it again
@@ -279,7 +252,7 @@ def after_parent(root: str, holder: str, patience: float = 2.0) -> list[str]:
                     with contextlib.suppress(OSError):
                         os.unlink(path)
                 cleaned.append(LOCK_NAME)
-    if here and not _pid_alive(pid):
+    if here and not pid_alive(pid):
         cleaned += remove_intake_tmpdirs(pid)
     return cleaned
 
@@ -291,7 +264,7 @@ def remove_intake_tmpdirs(pid: int, *, base: str | None = None, patience: float 
     import tempfile
 
     base = base or tempfile.gettempdir()
-    prefix = f"{INTAKE_TMP_PREFIX}{pid}-"
+    prefix = f"{TMP_PREFIX}{pid}-"
     try:
         found = [os.path.join(base, n) for n in os.listdir(base) if n.startswith(prefix)]
     except OSError:

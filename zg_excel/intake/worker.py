@@ -257,7 +257,7 @@ def _die_with_parent(parent: int, close_fds: tuple[int, ...] = (), err_path: str
     def watch() -> None:
         while True:
             time.sleep(WATCH_S)
-            if os.getppid() != parent or not _pid_alive(parent):
+            if os.getppid() != parent or not pid_alive(parent):
                 _leave_scratch(err_path)
                 os._exit(1)
 
@@ -268,18 +268,23 @@ def _parent_ends(parent: int, patience: float = 1.0) -> bool:
     """Whether ``parent`` is ending: its pipe reached end-of-file as it was closing its files, so
     wait a little for it to be gone (a live parent never closes a worker's pipe first)."""
     deadline = time.monotonic() + patience
-    while os.getppid() == parent and _pid_alive(parent):
+    while os.getppid() == parent and pid_alive(parent):
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.02)
     return True
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs: the one liveness test of the package (the intake workers
+    watch their parent with it, the working-folder lock judges its holder). A zombie (ended, not yet
+    reaped by its parent) counts as gone."""
+    if pid <= 0:
+        return False
     if os.name == "nt":  # pragma: no cover - Windows: getppid() does not change, ask the system
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False
         code = ctypes.c_ulong()
@@ -290,9 +295,14 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:
+    except OSError:  # exists, owned by someone else
         return True
-    return True
+    try:  # Linux: a zombie holds nothing any more
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            stat = fh.read()
+        return stat[stat.rindex(b")") + 2:][:1] not in (b"Z", b"X")
+    except (OSError, ValueError):
+        return True
 
 
 def sweep_stale_tmpdirs(base: str | None = None) -> list[str]:
@@ -307,7 +317,7 @@ def sweep_stale_tmpdirs(base: str | None = None) -> list[str]:
         if not name.startswith(TMP_PREFIX):
             continue
         pid_text = name[len(TMP_PREFIX):].split("-", 1)[0]
-        if not pid_text.isdigit() or int(pid_text) == os.getpid() or _pid_alive(int(pid_text)):
+        if not pid_text.isdigit() or int(pid_text) == os.getpid() or pid_alive(int(pid_text)):
             continue
         path = os.path.join(base, name)
         shutil.rmtree(path, ignore_errors=True)
