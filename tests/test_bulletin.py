@@ -11,6 +11,7 @@ import pytest
 
 from tests.factory import YEAR, book, ev, score
 from zg_excel.outputs import bulletin as B
+from zg_excel.outputs import book as BK
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings
 from zg_excel.workspace import Workspace, default_text
@@ -52,7 +53,7 @@ class Book:
                 self.total = {h: row[i] for h, i in self.col.items()}
             elif isinstance(row[self.col["排名"]], int):
                 self.units[row[self.col["单位"]].removesuffix("（未报送）")] = {h: row[i] for h, i in self.col.items()}
-        charts = wb[S.CHARTS]
+        charts = wb[BK.CHARTS]
         self.overview = {}
         for row in charts.iter_rows(values_only=True):
             if row[0] and isinstance(row[1], (int, float)) and len(row) > 3:

@@ -29,6 +29,7 @@ from tests.factory import book, ev, score
 from tests.helpers import tool as _tool
 from zg_excel.model import OUTCOME_ZH, SCORED
 from zg_excel.outputs import rowstream
+from zg_excel.outputs import book as BK
 from zg_excel.outputs import summary as S
 from zg_excel.outputs.rowstream import RowStream
 from zg_excel.text import points_text as fmt
@@ -703,7 +704,7 @@ def test_summary_details_list_every_event_once(tmp_path):
             assert row[col["结果"]].alignment.horizontal == "center"
         else:
             assert fill.fill_type == "solid" and fill.fgColor.rgb == "FFFFC7CE", e.source
-        assert row[col["稿件标题"]].font.name == S.FONT and row[col["稿件标题"]].border.left.style == "thin"
+        assert row[col["稿件标题"]].font.name == BK.FONT and row[col["稿件标题"]].border.left.style == "thin"
     assert ws.auto_filter.ref == f"A3:R{3 + len(rows)}"
     assert ws.freeze_panes == "A4"
 

@@ -16,12 +16,13 @@ from tests.factory import YEAR, book, ev, score
 from tests.helpers import tool as _tool
 from zg_excel.model import SCORED
 from zg_excel.outputs import report as R
+from zg_excel.outputs import book as BK
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings
 from zg_excel.text import months_text, round_half_up
 from zg_excel.workspace import Workspace
 
-SHEETS = [S.RANKING, S.CHARTS, S.DETAILS, S.LEDGER, S.MONTHLY, S.CREDITS, S.ISSUES, S.FILES, S.RULES]
+SHEETS = [S.RANKING, BK.CHARTS, S.DETAILS, S.LEDGER, S.MONTHLY, S.CREDITS, S.ISSUES, S.FILES, S.RULES]
 
 
 def with_previous(result, previous="compute"):
@@ -134,7 +135,7 @@ def test_without_previous_the_columns_are_left_out(sample_result, tmp_path):
     ws = openpyxl.load_workbook(path)[S.RANKING]
     head = [c.value for c in ws[3]]
     assert "较上期" not in head and "上期总积分" not in head
-    charts = openpyxl.load_workbook(path)[S.CHARTS]
+    charts = openpyxl.load_workbook(path)[BK.CHARTS]
     assert any(c.value == "第一季度统计，无上期数据。" for row in charts.iter_rows() for c in row)
 
 
@@ -157,7 +158,7 @@ def test_charts_are_native_and_plot_the_ranking(workbook):
 
 def test_chart_tables(workbook):
     result, path = workbook
-    ws = openpyxl.load_workbook(path)[S.CHARTS]
+    ws = openpyxl.load_workbook(path)[BK.CHARTS]
     cells = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row if c.value is not None}
     labels = {v: r for (r, c), v in cells.items() if c == 1}
     ov = R.overview(result)
@@ -213,7 +214,7 @@ def test_every_list_sheet_is_print_ready(workbook):
         assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text, name
         assert ws.oddHeader.left.text, name
         assert "宋体" in (ws.oddHeader.left.font or ""), name
-        if name == S.CHARTS:
+        if name == BK.CHARTS:
             assert ws.page_setup.orientation == "portrait"
             assert not ws.sheet_properties.pageSetUpPr or not ws.sheet_properties.pageSetUpPr.fitToPage
             assert (ws.page_setup.scale or 100) <= 100
@@ -240,7 +241,7 @@ def test_cells_use_a_cjk_font_and_columns_fit_their_values(workbook):
             for c in row:
                 if c.value is None or c.coordinate in ws.merged_cells:
                     continue
-                assert c.font.name == S.FONT, (ws.title, c.coordinate)
+                assert c.font.name == BK.FONT, (ws.title, c.coordinate)
                 if isinstance(c.value, (int, float)) and not isinstance(c.value, bool):
                     if "%" in c.number_format:
                         shown = f"{c.value:.0%}"
@@ -295,7 +296,7 @@ def test_ledger_rows_tall_enough_and_links_apart(workbook):
         need = max(S.text_lines(c.value, widths[c.column - 1]) for c in row
                    if isinstance(c.value, str) and c.alignment.wrap_text)
         height = ws.row_dimensions[row[0].row].height or 15
-        assert height >= need * S.LINE_PT, (row[0].row, need, height)
+        assert height >= need * BK.LINE_PT, (row[0].row, need, height)
         assert row[proof].hyperlink is None
         if row[link].hyperlink is not None:
             assert row[link].value == S.LINK_TEXT and row[proof].value not in ("缺", None)
@@ -334,7 +335,7 @@ def test_libreoffice_prints_every_sheet(workbook, pdf):
     text = "\n".join(per_page)
     titles = {
         S.RANKING: f"{R.period_label(result)}组工信息考核积分排名",
-        S.CHARTS: f"{R.period_label(result)}组工信息考核统计图表",
+        BK.CHARTS: f"{R.period_label(result)}组工信息考核统计图表",
         S.DETAILS: f"{R.period_label(result)}组工信息录用明细",
         S.LEDGER: f"{YEAR}年第三季度市级以上媒体录用台帐",
         S.MONTHLY: f"{R.period_label(result)}各单位月度报送情况",

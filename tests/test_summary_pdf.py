@@ -18,6 +18,7 @@ import pytest
 from tests.factory import YEAR, book, ev
 from tests.helpers import tool
 from zg_excel.merge import score_books
+from zg_excel.outputs import book as BK
 from zg_excel.outputs import summary as S
 from zg_excel.previous import previous_standings
 from zg_excel.roster import Roster, Unit, load_catalog
@@ -137,7 +138,7 @@ def test_long_names_chart_as_horizontal_bars(printed):
     assert '<c:barDir val="bar"/>' in other
     assert '<c:barDir val="col"/>' in town
     assert 'rot="-2700000"' not in town  # names are not rotated 45°
-    charts_text = "\n".join(sheet_pages(pages, S.CHARTS))
+    charts_text = "\n".join(sheet_pages(pages, BK.CHARTS))
     assert "其他党工委：总积分与目标" in charts_text
 
 
@@ -241,7 +242,7 @@ def test_short_months_never_split(samples_printed):
 
 
 def assert_chart_pages_used(pdf, pages: list[str]) -> list[int]:
-    numbers = page_numbers(pages, S.CHARTS)
+    numbers = page_numbers(pages, BK.CHARTS)
     assert 1 <= len(numbers) <= 3, numbers
     for n in numbers[:-1]:
         _, height, words = pdf_words(pdf, n)

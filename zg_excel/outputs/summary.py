@@ -25,17 +25,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import __version__
+from ..files import atomic_target
 from ..issues import ERROR, SEVERITY_ZH, WARNING
 from ..model import OUTCOME_ZH, SCORED, SUPERSEDED
-from ..rules import (CATEGORY_KEY_LABELS, KEY_LABELS, TABLE_LABELS, VALUE_LABELS, default_rules_text,
-                     flatten)
-from ..text import display_width, month_cn, months_text, points_text, wrapped_lines
-from ..files import atomic_target
+from ..rules import (
+    CATEGORY_KEY_LABELS,
+    KEY_LABELS,
+    TABLE_LABELS,
+    VALUE_LABELS,
+    default_rules_text,
+    flatten,
+)
+from ..text import month_cn, months_text, points_text
 from .report import levels_high_first, overview, period_label, previous_of
 
 if TYPE_CHECKING:
@@ -45,199 +50,39 @@ try:  # Python 3.11+
     import tomllib
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
-
-FONT = "宋体"
-MONTHS = range(1, 13)
-ENDORSEMENT = "批示"
-
-# Sheet names (stable: tests and users refer to them).
-RANKING = "排名总表"
-CHARTS = "图表"
-DETAILS = "录用明细"
-LEDGER = "台帐"
-MONTHLY = "月度报送"
-CREDITS = "对口处室积分"
-ISSUES = "问题清单"
-FILES = "文件清单"
-RULES = "计分口径"
-
-TARGET_HEAD = {"points": "积分目标", "monthly": "每月报送", "yearly": "全年报送", "provincial": "省委组织部录用"}
-TARGET_ORDER = ("points", "monthly", "yearly", "provincial")
-ON_TRACK_HEAD = "序时进度"
-LEDGER_LINK = "链接"  # the 台帐 column holding each proof's link (file copy or URL)
-LINK_TEXT = "打开"
-
-
-def _hf(text: str) -> str:
-    """Text for a page header/footer: '&' is a control character there."""
-    return text.replace("&", "&&")
-
-
-class _Book:
-    """Thin wrapper: formats made once, and the print setup every sheet shares."""
-
-    def __init__(self, path: str, result: Result):
-        import xlsxwriter
-
-        self.result = result
-        self.wb = xlsxwriter.Workbook(path, {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": True,
-            "tmpdir": os.path.dirname(os.path.abspath(path)),  # scratch files go (and go away) with the output
-        })
-        if result.run_id:
-            self.wb.set_custom_property("zg_run_id", result.run_id)
-        created = dt.datetime.combine(result.as_of, dt.time(0))
-        self.wb.set_properties({
-            "title": f"{period_label(result)}组工信息考核汇总表",
-            "subject": "组工信息考核",
-            "author": "zg-excel",
-            "company": "",
-            "comments": f"zg-excel {__version__}",
-            "created": created,
-        })
-        self.wb.set_calc_mode("auto")
-        self.ranking_spans: dict[str, tuple[int, int, dict[str, int]]] = {}  # category → rows, columns
-        base = {"font_name": FONT, "font_size": 10, "valign": "vcenter"}
-        border = dict(base, border=1, border_color="#A6A6A6")
-        f = self.wb.add_format
-        self.title = f(dict(base, bold=True, font_size=16, align="center"))
-        self.subtitle = f(dict(base, font_color="#595959", align="center", text_wrap=True))
-        self.head = f(dict(border, bold=True, bg_color="#DDEBF7", align="center", text_wrap=True))
-        self.text = f(border)
-        self.wrap = f(dict(border, text_wrap=True))
-        self.center = f(dict(border, align="center"))
-        self.center_wrap = f(dict(border, align="center", text_wrap=True))
-        self.link = f(dict(border, align="center", font_color="#0563C1", underline=1))
-        self.int = f(dict(border, num_format="0", align="center"))
-        self.pts = f(dict(border, num_format="0.00"))
-        self.pts_g = f(dict(border, num_format="General"))
-        self.pct = f(dict(border, num_format="0%", align="center"))
-        self.bad = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", num_format="0.00"))
-        self.bad_left = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", text_wrap=True))
-        self.bad_c = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center"))
-        self.bad_wrap = f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center", text_wrap=True))
-        self.good_c = f(dict(border, bg_color="#C6EFCE", font_color="#006100", align="center"))
-        self.warn_c = f(dict(border, bg_color="#FFEB9C", font_color="#9C5700", align="center"))
-        self.grey = f(dict(border, bg_color="#F2F2F2", font_color="#A6A6A6", align="center"))
-        self.band = f(dict(border, bold=True, bg_color="#FCE4D6"))
-        self.total_text = f(dict(border, bold=True, bg_color="#EDEDED"))
-        self.total_int = f(dict(border, bold=True, bg_color="#EDEDED", num_format="0", align="center"))
-        self.total_pts = f(dict(border, bold=True, bg_color="#EDEDED", num_format="0.00"))
-        self.total_count = f(dict(border, bold=True, bg_color="#EDEDED", num_format='0"个"', align="center"))
-        change = '"↑"0;"↓"0;"持平"'
-        self.up = f(dict(border, num_format=change, align="center", font_color="#006100"))
-        self.down = f(dict(border, num_format=change, align="center", font_color="#9C0006"))
-        self.same = f(dict(border, num_format=change, align="center", font_color="#595959"))
-        self.added = f(dict(border, num_format='+0.00;-0.00;0.00'))
-        self.section = f(dict(base, bold=True, font_size=12))
-        self.note = f(dict(base, font_color="#7F7F7F", text_wrap=True, valign="top"))
-        self.date = f(dict(border, num_format="yyyy-mm-dd", align="center"))
-        self.sev = {
-            "error": f(dict(border, bg_color="#FFC7CE", font_color="#9C0006", align="center")),
-            "warning": f(dict(border, bg_color="#FFEB9C", font_color="#9C5700", align="center")),
-            "info": f(dict(border, align="center")),
-        }
-
-    def print_setup(self, ws, title: str, *, landscape: bool = True, fit: bool = True, tall: int = 0) -> None:
-        """A4, margins, title/period in the page header, page numbers in the footer.
-
-        ``tall``: the sheet is fitted to the page width and to that many pages high
-        (the 排名总表: its rows on as few pages as they need, never a page of only
-        the repeated header and the note).
-        """
-        ws.set_paper(9)
-        if landscape:
-            ws.set_landscape()
-        else:
-            ws.set_portrait()
-        if fit:
-            ws.fit_to_pages(1, tall)
-        ws.center_horizontally()
-        if tall:
-            ws.set_margins(left=0.3, right=0.3, top=0.55, bottom=0.5)
-        else:
-            ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
-        hf = f'&9&"{FONT},Regular"'  # size first: digits after "&9" would be read as the size
-        ws.set_header(f"&L{hf}{_hf(title)}&R{hf}{_hf(period_label(self.result))}（截至{self.result.as_of.isoformat()}）",
-                      {"margin": 0.3})
-        issuer = _hf(self.result.rules.bulletin.issuer)
-        ws.set_footer(f"&L{hf}&A&C{hf}第 &P 页，共 &N 页&R{hf}{issuer}", {"margin": 0.3})
-
-    def sheet(self, name: str, title: str, columns: list[tuple[str, float]], *, landscape: bool = True,
-              subtitle: str = "", tall: int = 0):
-        """A sheet with a title row, a subtitle row and a header row (frozen, filtered, printed)."""
-        ws = self.wb.add_worksheet(name)
-        ws.hide_gridlines(2)
-        last = len(columns) - 1
-        ws.merge_range(0, 0, 0, last, title, self.title)
-        ws.set_row(0, 28)
-        sub = subtitle or f"统计期：{period_label(self.result)}（截至{self.result.as_of.isoformat()}）"
-        ws.merge_range(1, 0, 1, last, sub, self.subtitle)
-        fit_row(ws, 1, text_lines(sub, sum(w for _, w in columns) * 0.9))
-        for c, (head, width) in enumerate(columns):
-            ws.set_column(c, c, width)
-            ws.write_string(2, c, head, self.head)
-        ws.set_row(2, max(30, max(text_lines(h, w) for h, w in columns) * LINE_PT + 3))
-        ws.__dict__["_zg_widths"] = [w for _, w in columns]
-        ws.freeze_panes(3, 0)
-        ws.repeat_rows(2)
-        self.print_setup(ws, title, landscape=landscape, tall=tall)
-        return ws
-
-    def close(self) -> None:
-        self.wb.close()
-
-
-LINE_PT = 14.5  # one line of 10-point CJK text (宋体 in Excel, Noto CJK in LibreOffice)
-
-
-text_lines = wrapped_lines  # rows of wrapped cells are sized by the one owner of text widths
-text_units = display_width
-
-
-def fit_row(ws, r: int, lines: int, *, line_pt: float = LINE_PT) -> None:
-    """Make row ``r`` at least ``lines`` lines tall (never shrinks a row already set)."""
-    heights = ws.__dict__.setdefault("_zg_heights", {})
-    height = round(lines * line_pt + 3, 1)
-    if lines > 1 and height > heights.get(r, 15):
-        heights[r] = height
-        ws.set_row(r, height)
-
-
-def wrapped_height(values, formats, widths) -> float | None:
-    """Row height for a streamed row whose wrapped cells need more than one line (as ``fit_row``)."""
-    lines = 1
-    for v, f, w in zip(values, formats, widths):
-        if type(v) is str and v and f is not None and getattr(f, "text_wrap", 0):
-            lines = max(lines, text_lines(v, w))
-    return round(lines * LINE_PT + 3, 1) if lines > 1 else None
-
-
-def _s(ws, r: int, c: int, value, fmt) -> None:
-    """Write text as text, whatever it looks like (formulas and links stay inert).
-
-    A wrapped cell of a sheet whose column widths are known grows its row to fit.
-    """
-    if value is None or value == "":
-        ws.write_blank(r, c, None, fmt)
-        return
-    ws.write_string(r, c, str(value), fmt)
-    widths = ws.__dict__.get("_zg_widths")
-    if widths and fmt is not None and getattr(fmt, "text_wrap", 0) and c < len(widths):
-        fit_row(ws, r, text_lines(str(value), widths[c]))
+from .book import (
+    CREDITS,
+    DETAILS,
+    ENDORSEMENT,
+    FILES,
+    ISSUES,
+    LEDGER,
+    LEDGER_LINK,
+    LINK_TEXT,
+    MONTHLY,
+    MONTHS,
+    ON_TRACK_HEAD,
+    RANKING,
+    RULES,
+    TARGET_HEAD,
+    TARGET_ORDER,
+    Book,
+    fit_row,
+    put_text,
+    text_lines,
+    text_units,
+    wrapped_height,
+)
+from .charts import write_charts
 
 
 def write_summary(result: Result, path: Path) -> Path:
     path = Path(path)
     tmp = atomic_target(path)
     try:
-        book = _Book(tmp, result)
+        book = Book(tmp, result)
         _ranking(book, result)
-        _charts(book, result)
+        write_charts(book, result)
         _details(book, result)
         _ledger(book, result)
         _monthly(book, result)
@@ -299,22 +144,22 @@ def ranking_pages(units: int) -> int:
     return max(1, math.ceil(units / RANKING_UNITS_PER_PAGE))
 
 
-def _note(book: _Book, ws, r: int, cols: list[tuple[str, float]], text: str) -> None:
+def _note(book: Book, ws, r: int, cols: list[tuple[str, float]], text: str) -> None:
     """A grey explanatory paragraph under a table, across all its columns, tall enough for its text."""
     ws.merge_range(r, 0, r, len(cols) - 1, text, book.note)
     fit_row(ws, r, text_lines(text, sum(w for _, w in cols) * 0.95))
 
 
-def _mark(book: _Book, ws, r: int, c: int, ok: bool | None, *, final_fail: bool, prefix: str = "") -> None:
+def _mark(book: Book, ws, r: int, c: int, ok: bool | None, *, final_fail: bool, prefix: str = "") -> None:
     if ok is None:
-        _s(ws, r, c, "—", book.grey)
+        put_text(ws, r, c, "—", book.grey)
     elif ok:
-        _s(ws, r, c, f"{prefix}✓", book.good_c)
+        put_text(ws, r, c, f"{prefix}✓", book.good_c)
     else:
-        _s(ws, r, c, f"{prefix}✗", book.bad_c if final_fail else book.warn_c)
+        put_text(ws, r, c, f"{prefix}✗", book.bad_c if final_fail else book.warn_c)
 
 
-def _ranking(book: _Book, result: Result) -> None:
+def _ranking(book: Book, result: Result) -> None:
     prev = previous_of(result)
     levels = levels_high_first(result)
     cols = ranking_columns(result)
@@ -339,14 +184,14 @@ def _ranking(book: _Book, result: Result) -> None:
             if prev is not None:
                 change = prev.rank_change(t)
                 if change is None:
-                    _s(ws, r, index["较上期"], "—", book.grey)
+                    put_text(ws, r, index["较上期"], "—", book.grey)
                 else:
                     ws.write_number(r, index["较上期"], change,
                                     book.up if change > 0 else book.down if change < 0 else book.same)
             if t.returned:
-                _s(ws, r, index["单位"], t.unit, book.wrap)
+                put_text(ws, r, index["单位"], t.unit, book.wrap)
             else:
-                _s(ws, r, index["单位"], f"{t.unit}（未报送）", book.bad_left)
+                put_text(ws, r, index["单位"], f"{t.unit}（未报送）", book.bad_left)
             ws.write_number(r, index["报送条数"], t.submissions_year, book.int)
             for lv in levels:
                 ws.write_number(r, index[f"{lv}录用"], t.adoptions_by_level.get(lv, 0), book.int)
@@ -357,8 +202,8 @@ def _ranking(book: _Book, result: Result) -> None:
             if prev is not None:
                 p = prev.get(t.unit)
                 if p is None:
-                    _s(ws, r, index["上期总积分"], "—", book.grey)
-                    _s(ws, r, index["本期新增积分"], "—", book.grey)
+                    put_text(ws, r, index["上期总积分"], "—", book.grey)
+                    put_text(ws, r, index["本期新增积分"], "—", book.grey)
                 else:
                     ws.write_number(r, index["上期总积分"], result.points_number(p.total), book.pts)
                     ws.write_number(r, index["本期新增积分"], result.points_number(prev.added(t)), book.added)
@@ -377,7 +222,7 @@ def _ranking(book: _Book, result: Result) -> None:
                 _mark(book, ws, r, index[target_head(key)], t.targets.get(key),
                       final_fail=result.final or key == "monthly", prefix=prefix)
             short = months_text(t.short_months)
-            _s(ws, r, index["报送不足月份"], short, book.bad_wrap if short else book.center)
+            put_text(ws, r, index["报送不足月份"], short, book.bad_wrap if short else book.center)
             r += 1
     last = max(r - 1, first)
     tc = index["总积分"]
@@ -394,8 +239,8 @@ def _ranking(book: _Book, result: Result) -> None:
     r += 1
     for c in range(len(cols)):
         ws.write_blank(r, c, None, book.total_text)
-    _s(ws, r, index["排名"], "合计", book.total_text)
-    _s(ws, r, index["单位"], f"全区{ov.units_total}个单位（{ov.units_returned}个已报送）", book.total_text)
+    put_text(ws, r, index["排名"], "合计", book.total_text)
+    put_text(ws, r, index["单位"], f"全区{ov.units_total}个单位（{ov.units_returned}个已报送）", book.total_text)
     ws.write_number(r, index["报送条数"], ov.submissions_total, book.total_int)
     for lv in levels:
         ws.write_number(r, index[f"{lv}录用"], ov.by_level[lv], book.total_int)
@@ -434,269 +279,6 @@ def _ranking(book: _Book, result: Result) -> None:
 
 
 # ------------------------------------------------------------------ 图表
-
-ROW_PT = 16.0  # every row of the 图表 sheet (fixed, so that page breaks can be planned)
-CHART_ROWS = 14  # a chart's height in rows
-UNIT_CHART_ROWS = 12  # a category's column chart (units side by side) in rows
-CHART_SQUEEZE = 0.85  # a chart may shrink to this share of its height to use the rest of a page
-PAGE_PT = 736.0  # usable height of a portrait A4 page at 100 % (842 pt less 0.7 + 0.6 inch margins, 748 pt)
-PAGE_WIDTH_PX = 690  # usable width of a portrait A4 page at 100 % (96 dpi), with some room
-WIDEST_PX_PER_UNIT = 9.4  # a column-width unit where Calibri is missing (LibreOffice falls back to DejaVu)
-
-
-def col_px(width: float) -> int:
-    """A column's width in pixels as Excel (and xlsxwriter's drawing anchors) count it."""
-    return int(width * 7 + 0.5) + 5
-
-
-CJK_PX_8PT = 11.0  # one CJK character of an 8-point axis label, in pixels (Latin: about half)
-
-
-def names_too_long(names: list[str], chart_px: int) -> bool:
-    """True when some name is wider than its column's slot in a column chart (it would be rotated)."""
-    if not names:
-        return False
-    slot = (chart_px - 60) / len(names)  # less the value axis
-    widest = max(sum(CJK_PX_8PT if unicodedata.east_asian_width(ch) in "WF" else CJK_PX_8PT / 2 for ch in n)
-                 for n in names)
-    return widest > slot * 0.9
-
-
-def bar_chart_rows(units: int, series: int = 2) -> int:
-    """Rows of a horizontal bar chart for ``units`` units of ``series`` bars each: six for title, axis and
-    legend, half a row (8 pt) a bar and at least 1.25 rows a unit (its name's line)."""
-    return 6 + math.ceil(units * max(series * 0.5, 1.25))
-
-
-def _chart_font(size: int = 9, bold: bool = False) -> dict:
-    return {"name": FONT, "size": size, "bold": bold}
-
-
-def _gridlines() -> dict:
-    return {"visible": True, "line": {"color": "#D9D9D9"}}
-
-
-class _Flow:
-    """Rows of a sheet laid out top to bottom in blocks that never straddle a page break."""
-
-    def __init__(self, ws, row: int, used_pt: float, page_pt: float = PAGE_PT):
-        self.ws = ws
-        self.page_pt = page_pt
-        self.row = row
-        self.used = used_pt
-        self.breaks: list[int] = []
-
-    def room(self) -> int:
-        """Rows (less the spacer) still free on the current page."""
-        return int((self.page_pt - self.used) // ROW_PT) - 1
-
-    def block(self, rows: int) -> int:
-        """Reserve ``rows`` rows (plus one spacer); start a new page first if they would not fit."""
-        height = (rows + 1) * ROW_PT
-        if self.used + height > self.page_pt and self.used > 0:
-            self.breaks.append(self.row)
-            self.used = 0.0
-        first = self.row
-        for r in range(first, first + rows + 1):
-            self.ws.set_row(r, ROW_PT)
-        self.row += rows + 1
-        self.used += height
-        return first
-
-
-def pick_block(pending: list[tuple[str, bool, int]], flow: _Flow) -> int:
-    """Which pending category chart to place next: the first that fits the rest of the page (whole, else
-    a little shorter), so a page is not left half empty while a later, smaller chart would fill it; the
-    first one when none fits (it starts a new page)."""
-    if not flow.used:
-        return 0
-    room = flow.room()
-    for need in (lambda h: 1 + h, lambda h: 1 + math.ceil(h * CHART_SQUEEZE)):
-        for i, (_, _, height) in enumerate(pending):
-            if need(height) <= room:
-                return i
-    return 0
-
-
-def _charts(book: _Book, result: Result) -> None:
-    """The district figures as small tables and native charts, one block per figure (portrait A4).
-
-    The per-category charts plot the 排名总表's own cells (units, 总积分, 序时目标,
-    年度目标), so a chart can never disagree with the ranking.
-    """
-    ov = overview(result)
-    prev = ov.previous
-    cats = list(ov.by_category_level)
-    ncols = max(4, len(cats) + 2)
-    title = f"{period_label(result)}组工信息考核统计图表"
-    ws = book.wb.add_worksheet(CHARTS)
-    ws.hide_gridlines(2)
-    widths = [28.0] + [11.0] * (ncols - 1)
-    for c, w in enumerate(widths):
-        ws.set_column(c, c, w)
-    # A fixed scale, small enough for the widest rendering of these columns: Excel ignores manual
-    # page breaks under "fit to page", and each block must stay whole on its page.
-    scale = min(100, int(100 * PAGE_WIDTH_PX / (WIDEST_PX_PER_UNIT * sum(widths))))
-    # Charts span the table's columns exactly (anchored to cells, they scale with them in every program).
-    chart_px = sum(col_px(w) for w in widths) - 6
-    book.print_setup(ws, title, landscape=False, fit=False)
-    ws.set_print_scale(scale)
-    ws.merge_range(0, 0, 0, ncols - 1, title, book.title)
-    ws.set_row(0, 28)
-    sub = f"统计期：{period_label(result)}（截至{result.as_of.isoformat()}）"
-    if prev is not None:
-        sub += f"；上期：{prev.label}（截至{prev.as_of.isoformat()}）"
-    ws.merge_range(1, 0, 1, ncols - 1, sub, book.subtitle)
-    ws.set_row(1, 2 * LINE_PT + 2 if text_lines(sub, 28 + 11 * (ncols - 1)) > 1 else ROW_PT)
-    flow = _Flow(ws, 3, 28 + 2 * LINE_PT + 2 + ROW_PT, PAGE_PT * 100 / scale)
-    counter = iter("一二三四五六七八九十")
-
-    def heading(r: int, text: str, heads: list[str] | None) -> None:
-        label = next(counter, "")
-        ws.merge_range(r, 0, r, ncols - 1, f"{label}、{text}" if label else text, book.section)
-        if heads:
-            for c, h in enumerate(heads):
-                _s(ws, r + 1, c, h, book.head)
-
-    def place(r: int, chart, height_rows: int = CHART_ROWS) -> None:
-        chart.set_size({"width": chart_px, "height": int(height_rows * ROW_PT * 4 / 3)})
-        chart.set_legend({"position": "bottom", "font": _chart_font()})
-        chart.set_chartarea({"border": {"color": "#BFBFBF"}})
-        ws.insert_chart(r, 0, chart, {"x_offset": 2, "y_offset": 0, "object_position": 1})
-
-    # 1. 总体情况 (no chart): this period, the previous one, and the change.
-    rows = [
-        ("考核单位数", ov.units_total, ov.units_total if prev is not None else None, "int"),
-        ("已报送单位数", ov.units_returned, None, "int"),
-        ("未报送单位数", len(ov.not_returned), None, "int"),
-        ("报送条数（计入考核口径）", ov.submissions_total, ov.prev_submissions_total, "int"),
-        ("计分录用条次（含综合、批示）", ov.events_scored, ov.prev_events_scored, "int"),
-        ("合计积分（本单位积分之和）", ov.points_total, ov.prev_points_total, "pts"),
-        ("对口处室积分之和", ov.credit_total, ov.prev_credit_total, "pts"),
-        ("达到序时进度的单位数", len(ov.units_on_track),
-         len(ov.prev_units_on_track) if prev is not None else None, "int"),
-    ]
-    r = flow.block(len(rows) + 3)
-    heading(r, "总体情况", ["指标", "本期", "上期", "较上期"])
-    for i, (label, now, then, kind) in enumerate(rows):
-        rr = r + 2 + i
-        fmt = book.int if kind == "int" else book.pts
-        _s(ws, rr, 0, label, book.text)
-        ws.write_number(rr, 1, now if kind == "int" else result.points_number(now), fmt)
-        if then is None:
-            _s(ws, rr, 2, "—", book.grey)
-            _s(ws, rr, 3, "—", book.grey)
-        else:
-            ws.write_number(rr, 2, then if kind == "int" else result.points_number(then), fmt)
-            diff = now - then
-            ws.write_number(rr, 3, result.points_number(diff) if kind == "pts" else diff,
-                            book.added if kind == "pts" else book.up if diff > 0 else book.down if diff < 0
-                            else book.same)
-    _s(ws, r + 2 + len(rows), 0,
-       f"上期为{prev.label}，按本次收到的报表重新计算；已报送单位数不分期统计。" if prev is not None
-       else "第一季度统计，无上期数据。", book.note)
-
-    # 2. Adoptions by outlet level: table + stacked columns by category.
-    levels = levels_high_first(result)
-    r = flow.block(2 + len(levels) + 1 + 1 + CHART_ROWS)
-    heading(r, "各级别媒体录用条次（含综合、批示）", ["级别"] + cats + ["合计"])
-    for i, lv in enumerate(levels):
-        rr = r + 2 + i
-        _s(ws, rr, 0, lv, book.center)
-        for j, cat in enumerate(cats):
-            ws.write_number(rr, 1 + j, ov.by_category_level[cat][lv], book.int)
-        ws.write_number(rr, 1 + len(cats), ov.by_level[lv], book.int)
-    rr = r + 2 + len(levels)
-    _s(ws, rr, 0, "合计", book.total_text)
-    for j, cat in enumerate(cats):
-        ws.write_number(rr, 1 + j, sum(ov.by_category_level[cat].values()), book.total_int)
-    ws.write_number(rr, 1 + len(cats), ov.events_scored, book.total_int)
-    chart = book.wb.add_chart({"type": "column", "subtype": "stacked"})
-    for j, cat in enumerate(cats):
-        chart.add_series({"name": [CHARTS, r + 1, 1 + j],
-                          "categories": [CHARTS, r + 2, 0, r + 1 + len(levels), 0],
-                          "values": [CHARTS, r + 2, 1 + j, r + 1 + len(levels), 1 + j],
-                          "gap": 80})
-    chart.set_title({"name": "各级别媒体录用条次", "name_font": _chart_font(11, True)})
-    chart.set_x_axis({"num_font": _chart_font()})
-    chart.set_y_axis({"num_font": _chart_font(), "major_gridlines": _gridlines(), "min": 0})
-    place(rr + 2, chart)
-
-    # 3. Monthly submissions trend: table + one line per category and the total.
-    months = list(result.period.months)
-    r = flow.block(2 + len(months) + 1 + CHART_ROWS)
-    heading(r, "各月报送条数（计入考核口径）", ["月份"] + cats + ["合计"])
-    for i, m in enumerate(months):
-        rr = r + 2 + i
-        _s(ws, rr, 0, month_cn(m), book.center)
-        for j, cat in enumerate(cats):
-            ws.write_number(rr, 1 + j, ov.monthly_by_category[cat][m], book.int)
-        ws.write_number(rr, 1 + len(cats), sum(ov.monthly_by_category[c][m] for c in cats), book.int)
-    if months:
-        chart = book.wb.add_chart({"type": "line"})
-        for j in range(len(cats) + 1):
-            total = j == len(cats)
-            chart.add_series({"name": [CHARTS, r + 1, 1 + j],
-                              "categories": [CHARTS, r + 2, 0, r + 1 + len(months), 0],
-                              "values": [CHARTS, r + 2, 1 + j, r + 1 + len(months), 1 + j],
-                              "marker": {"type": "circle", "size": 5},
-                              "line": {"width": 2.25 if total else 1.5, "dash_type": "dash" if total else "solid"}})
-        chart.set_title({"name": "各月报送条数趋势", "name_font": _chart_font(11, True)})
-        chart.set_x_axis({"num_font": _chart_font()})
-        chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
-        place(r + 3 + len(months), chart)
-
-    # 4… Points against targets, one chart per category, plotted from the 排名总表's cells. Columns when
-    # every name fits under its column unrotated; otherwise horizontal bars, as tall as the units need.
-    spans = book.ranking_spans
-    pending = []
-    for cat in cats:
-        if cat not in spans:
-            continue
-        units = [t for t in result.units if t.category == cat]
-        horizontal = names_too_long([t.unit if t.returned else f"{t.unit}（未报送）" for t in units], chart_px)
-        series = 3 if "序时目标" in spans[cat][2] else 2
-        pending.append((cat, horizontal, bar_chart_rows(len(units), series) if horizontal else UNIT_CHART_ROWS))
-    while pending:
-        cat, horizontal, height = pending.pop(pick_block(pending, flow))
-        first, last, col = spans[cat]
-        if flow.used and 1 + height > flow.room() >= 1 + math.ceil(height * CHART_SQUEEZE):
-            height = flow.room() - 1  # a little shorter rather than leave the rest of the page empty
-        r = flow.block(1 + height)
-        heading(r, f"{cat}总积分与目标（数据见“{RANKING}”）", None)
-        names = [RANKING, first, col["单位"], last, col["单位"]]
-        # Targets are series of their own, styled apart from 总积分 (light fill, dashed coloured outline) and
-        # drawn beside its bar: the 总积分 labels sit at the end of their own bars, on no target.
-        targets = [("年度目标", "#E7E6E6", "#7F7F7F")]
-        if "序时目标" in col:
-            targets.insert(0, ("序时目标", "#FBE5D6", "#C00000"))
-        chart = book.wb.add_chart({"type": "bar" if horizontal else "column"})
-        chart.add_series({"name": "总积分", "categories": names,
-                          "values": [RANKING, first, col["总积分"], last, col["总积分"]],
-                          "fill": {"color": "#5B9BD5"}, "gap": 60, "overlap": -25,  # bars apart within a unit
-                          "data_labels": {"value": True, "num_format": "0.##", "position": "outside_end",
-                                          "font": _chart_font(7)}})
-        for head, fill, edge in targets:
-            chart.add_series({"name": head, "categories": names,
-                              "values": [RANKING, first, col[head], last, col[head]],
-                              "fill": {"color": fill}, "border": {"color": edge, "width": 1.25,
-                                                                  "dash_type": "dash"}})
-        if horizontal:
-            # In a bar chart xlsxwriter's y axis is the (vertical) category axis: first-ranked unit on top.
-            # Every unit's name is shown (interval 1): a chart program may otherwise skip crowded names.
-            chart.set_y_axis({"num_font": _chart_font(8), "reverse": True, "interval_unit": 1})
-            chart.set_x_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
-        else:
-            chart.set_x_axis({"num_font": dict(_chart_font(8), rotation=0), "interval_unit": 1})
-            chart.set_y_axis({"num_font": _chart_font(), "min": 0, "major_gridlines": _gridlines()})
-        chart.set_title({"name": f"{cat}：总积分与目标", "name_font": _chart_font(11, True)})
-        place(r + 1, chart, height)
-    if flow.breaks:
-        ws.set_h_pagebreaks(flow.breaks)
-
-
-# ------------------------------------------------------------------ 录用明细 / 台帐
-
 
 def _event_columns():
     return [("单位", 16), ("稿件标题", 30), ("录用形式", 6), ("媒体名称（填报）", 16), ("目录媒体", 16),
@@ -753,7 +335,7 @@ def superseded_files(result: Result) -> dict[str, str]:
             if getattr(r, "superseded_by", None)}
 
 
-def _details(book: _Book, result: Result) -> None:
+def _details(book: Book, result: Result) -> None:
     """录用明细: one plain row per event (100,000 at W1), streamed whole rows at a time."""
     from ..scoring import PerObject
     from .rowstream import RowStream
@@ -807,7 +389,7 @@ def ledger_events(result: Result) -> list:
                                        e.where[0], e.line))
 
 
-def _ledger(book: _Book, result: Result) -> None:
+def _ledger(book: Book, result: Result) -> None:
     """台帐: the quarter's 市级-and-above adoptions, then endorsements; print-ready, with a column to tick."""
     start, end = ledger_period(result)
     cols = [("序号", 5), ("单位", 18), ("稿件标题", 34), ("录用形式", 6), ("媒体 / 批示", 18), ("级别", 6),
@@ -868,7 +450,7 @@ def _ledger(book: _Book, result: Result) -> None:
 # ------------------------------------------------------------------ 月度报送 and the rest
 
 
-def _monthly(book: _Book, result: Result) -> None:
+def _monthly(book: Book, result: Result) -> None:
     cols = [("类别", 9), ("单位", 26)] + [(month_cn(m), 5) for m in MONTHS] + [("合计", 6), ("月度下限", 6),
                                                                           ("全年下限", 6), ("零报送月数", 6)]
     ws = book.sheet(MONTHLY, f"{period_label(result)}各单位月度报送情况", cols)
@@ -881,14 +463,14 @@ def _monthly(book: _Book, result: Result) -> None:
     order = unit_order(result)
     for t in sorted(result.units, key=lambda t: order[t.unit]):
         cat = result.rules.categories[t.category]
-        _s(ws, r, 0, t.category, book.center)
-        _s(ws, r, 1, t.unit if t.returned else f"{t.unit}（未报送）", book.text if t.returned else book.bad_c)
+        put_text(ws, r, 0, t.category, book.center)
+        put_text(ws, r, 1, t.unit if t.returned else f"{t.unit}（未报送）", book.text if t.returned else book.bad_c)
         for m in MONTHS:
             if m == current:
                 ws.write_number(r, 1 + m, t.submissions_in_progress or 0, book.warn_c)
                 continue
             if m > elapsed:
-                _s(ws, r, 1 + m, "", book.grey)
+                put_text(ws, r, 1 + m, "", book.grey)
                 continue
             n = t.submissions_by_month.get(m, 0)
             short = (cat.monthly_submissions and n < cat.monthly_submissions) or n == 0
@@ -900,7 +482,7 @@ def _monthly(book: _Book, result: Result) -> None:
             if v:
                 ws.write_number(r, c, v, book.int)
             else:
-                _s(ws, r, c, "—", book.grey)
+                put_text(ws, r, c, "—", book.grey)
         zero = sum(1 for m, n in t.submissions_by_month.items() if n == 0)
         ws.write_number(r, 17, zero, book.bad_c if zero else book.int)
         r += 1
@@ -916,7 +498,7 @@ ROUNDED_ONCE = ("说明：每行对口积分 = 来源单位得分 × 比例，�
                 "只四舍五入一次，所以合计可能与各行显示值之和相差0.01（如0.06 + 0.06显示合计0.13，精确值为0.0625 + 0.0625 = 0.125）。")
 
 
-def _credits(book: _Book, result: Result) -> None:
+def _credits(book: Book, result: Result) -> None:
     cols = [("对口处室", 10), ("来源单位", 18), ("稿件标题", 32), ("媒体", 16), ("录用日期", 11),
             ("单位得分", 8), ("比例", 6), ("对口积分", 8), ("说明", 30), ("来源文件", 22), ("行号", 5)]
     ws = book.sheet(CREDITS, f"{period_label(result)}对口处室积分明细", cols)
@@ -944,11 +526,11 @@ def _credits(book: _Book, result: Result) -> None:
     r += 1
     for t in sorted(result.units, key=lambda t: t.order):
         if t.category == result.rules.section_category:
-            _s(ws, r, 0, t.unit, book.total_text)
+            put_text(ws, r, 0, t.unit, book.total_text)
             ws.merge_range(r, 1, r, 6, "对口积分合计（精确值相加后四舍五入一次）", book.total_text)
             ws.write_number(r, 7, result.points_number(t.credit), book.total_pts)
             n = sum(1 for c in result.credits if c.section == t.unit)
-            _s(ws, r, 8, f"{n}条对口积分之和 = {result.points_text(t.credit)}", book.total_text)
+            put_text(ws, r, 8, f"{n}条对口积分之和 = {result.points_text(t.credit)}", book.total_text)
             r += 1
     _note(book, ws, r + 1, cols, ROUNDED_ONCE)
 
@@ -962,7 +544,7 @@ def issue_action(i) -> str:
     return "仅提示，不影响计分"
 
 
-def _issues(book: _Book, result: Result) -> None:
+def _issues(book: Book, result: Result) -> None:
     cols = [("严重程度", 7), ("单位", 16), ("文件", 22), ("工作表", 8), ("行", 5), ("列", 10), ("值", 14),
             ("问题", 40), ("处理", 18), ("修改建议", 30)]
     ws = book.sheet(ISSUES, f"{period_label(result)}报送文件问题清单", cols)
@@ -986,20 +568,20 @@ def _issues(book: _Book, result: Result) -> None:
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
 
 
-def _files(book: _Book, result: Result) -> None:
+def _files(book: Book, result: Result) -> None:
     cols = [("文件", 36), ("状态", 9), ("单位", 22), ("格式", 6), ("识别依据", 9), ("录用行数", 7),
             ("报送行数", 7), ("说明", 40)]
     ws = book.sheet(FILES, f"收件文件夹中的全部文件（{len(result.files)}个）", cols)
     r = 3
     for f in result.files:
-        _s(ws, r, 0, f.relpath, book.wrap)
-        _s(ws, r, 1, f.status, book.center if f.status == "已合并" else book.bad_c)
-        _s(ws, r, 2, f.unit, book.wrap)
-        _s(ws, r, 3, f.format, book.center)
-        _s(ws, r, 4, f.found_by, book.center)
+        put_text(ws, r, 0, f.relpath, book.wrap)
+        put_text(ws, r, 1, f.status, book.center if f.status == "已合并" else book.bad_c)
+        put_text(ws, r, 2, f.unit, book.wrap)
+        put_text(ws, r, 3, f.format, book.center)
+        put_text(ws, r, 4, f.found_by, book.center)
         ws.write_number(r, 5, f.events, book.int)
         ws.write_number(r, 6, f.submissions, book.int)
-        _s(ws, r, 7, f.message, book.wrap)
+        put_text(ws, r, 7, f.message, book.wrap)
         r += 1
     if r == 3:
         ws.merge_range(r, 0, r, len(cols) - 1, "收件文件夹中没有文件。", book.center)
@@ -1030,7 +612,7 @@ def rule_value(value) -> str:
     return str(value)
 
 
-def _rules(book: _Book, result: Result) -> None:
+def _rules(book: Book, result: Result) -> None:
     cols = [("项目", 30), ("规则键（rules.toml）", 46), ("取值", 40), ("来源", 16)]
     ws = book.sheet(RULES, "本次统计使用的计分口径与运行参数", cols,
                     subtitle="依据考核办法；规则文件中每一项均可由工作目录的 rules.toml 修改（按“规则键”查找）")
@@ -1053,9 +635,9 @@ def _rules(book: _Book, result: Result) -> None:
         rows.append((rule_label(key), key, rule_value(value), "工作目录 rules.toml（已修改）" if changed else "默认"))
     r = 3
     for a, k, b, c in rows:
-        _s(ws, r, 0, a, book.wrap)
-        _s(ws, r, 1, k, book.wrap)
-        _s(ws, r, 2, b, book.wrap)
-        _s(ws, r, 3, c, book.center_wrap)
+        put_text(ws, r, 0, a, book.wrap)
+        put_text(ws, r, 1, k, book.wrap)
+        put_text(ws, r, 2, b, book.wrap)
+        put_text(ws, r, 3, c, book.center_wrap)
         r += 1
     ws.autofilter(2, 0, r - 1, len(cols) - 1)
